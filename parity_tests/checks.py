@@ -1,0 +1,125 @@
+"""Checks: one (entry, kind, dtype) each, run as prepare -> implementation -> torch -> judge.
+
+``prepare`` draws the cases (seeded by the check's id, so every run sees the same inputs) and the
+random upstream gradients; an executor runs the implementation's side (``subjects``) on them, in this
+process for scratch or in a child process for untrusted code; ``judge`` asks torch (``oracles``) and
+turns the comparison into a record of DESIGN.md's JSON.
+"""
+import fnmatch
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import subjects
+from .compare import compare
+from .registry import DTYPES, REGISTRY
+from .tolerances import tolerance
+
+
+@dataclass(frozen=True)
+class Check:
+    entry: object
+    kind: str
+    dtype: str
+
+    @property
+    def id(self):
+        return f"{self.entry.name}-{self.kind}-{self.dtype}"
+
+    def rng(self):
+        return np.random.default_rng(zlib.crc32(self.id.encode()))
+
+
+def plan(only=None, dtypes=DTYPES, registry=REGISTRY):
+    """Every check of the registry, in registry order, filtered by a glob or substring ``only``."""
+    checks = [Check(e, k, d) for e in registry for k in e.kinds for d in dtypes]
+    if only:
+        pattern = only if any(c in only for c in "*?[") else f"*{only}*"
+        checks = [c for c in checks if fnmatch.fnmatchcase(c.id.lower(), pattern.lower())]
+    return checks
+
+
+def prepare(check):
+    """The cases of ``check``, each with a random ``grad_y`` of the output's shape where backward runs."""
+    from .oracles import OUTPUT_SHAPES
+
+    rng = check.rng()
+    cases = check.entry.domain(rng, np.dtype(check.dtype))
+    if check.kind in ("backward", "param_grad") and check.entry.oracle in OUTPUT_SHAPES:
+        shape_of = OUTPUT_SHAPES[check.entry.oracle]
+        for case in cases:
+            if "grad_y" not in case:
+                shape = shape_of(check.entry.spec(), case, check.dtype)
+                case["grad_y"] = rng.standard_normal(shape).astype(check.dtype)
+    return cases
+
+
+def record(check, status, message="", max_abs=None, max_rel=None, tol=None):
+    tol = tol or tolerance(check.dtype, check.kind, check.entry.tol)
+    return {"category": check.entry.category, "component": check.entry.name, "kind": check.kind,
+            "dtype": check.dtype, "status": status, "max_abs_err": max_abs, "max_rel_err": max_rel,
+            "atol": tol["atol"], "rtol": tol["rtol"], "message": message}
+
+
+def judge(check, cases, results):
+    """Compare each case's outputs with torch's; the record holds the worst errors over all of them."""
+    from .oracles import ORACLES
+
+    tol = tolerance(check.dtype, check.kind, check.entry.tol)
+    worst_abs = worst_rel = 0.0
+    for case, (status, out) in zip(cases, results):
+        where = f"case '{case['name']}'"
+        if status != "ok":
+            return record(check, status, f"{where}: {out}", tol=tol)
+        if not isinstance(out, dict):
+            return record(check, "failed", f"{where}: returned {type(out).__name__}, expected a dict", tol=tol)
+        want = ORACLES[check.entry.oracle](check.entry.spec(), check.kind, case, check.dtype, out)
+        for key, expected in want.items():
+            if key not in out:
+                return record(check, "failed", f"{where}: no '{key}' was produced", tol=tol)
+            max_abs, max_rel, problem = compare(out[key], expected, **tol)
+            if problem:
+                return record(check, "failed", f"{where}, item '{key}':\n{problem}", max_abs, max_rel, tol)
+            worst_abs, worst_rel = max(worst_abs, max_abs), max(worst_rel, max_rel)
+    return record(check, "passed", "", worst_abs, worst_rel, tol)
+
+
+class InProcess:
+    """Runs the implementation's side here: for scratch and other trusted code."""
+
+    def __init__(self, impl):
+        self.impl = impl
+
+    def run(self, jobs):
+        return [subjects.run(self.impl, spec, kind, case) for spec, kind, case in jobs]
+
+
+def run_checks(checks, executor, progress=None):
+    """Run ``checks`` through ``executor`` and return their records, in order."""
+    prepared = [(check, prepare(check)) for check in checks]
+    jobs = [[(check.entry.spec(), check.kind, case) for case in cases] for check, cases in prepared]
+    flat = executor.run([job for group in jobs for job in group])
+    records, start = [], 0
+    for check, cases in prepared:
+        results = flat[start:start + len(cases)]
+        start += len(cases)
+        try:
+            records.append(judge(check, cases, results))
+        except Exception as exc:  # noqa: BLE001 -- a harness fault becomes an 'error' record, not a crash
+            records.append(record(check, "error", f"torch side raised {type(exc).__name__}: {exc}"))
+        if progress:
+            progress(records[-1])
+    return records
+
+
+def run_check(check, impl):
+    """One check against an in-process implementation (a module or namespace)."""
+    return run_checks([check], InProcess(impl))[0]
+
+
+def summary(records):
+    counts = {"passed": 0, "failed": 0, "missing": 0, "error": 0}
+    for r in records:
+        counts[r["status"]] += 1
+    return counts

@@ -1,0 +1,66 @@
+"""Compare one implementation's arrays with torch's, recording how far apart they are.
+
+The rule is ``torch.testing.assert_close``'s, ``|got - want| <= atol + rtol * |want|`` elementwise,
+with NaN equal to NaN; the report is its report (mismatch count, greatest differences with their
+index, "up to X allowed") plus the two numbers every check records:
+``max_abs_err = max|got - want|`` and ``max_rel_err = max|got - want| / max|want|``.
+"""
+import numpy as np
+
+
+def errors(got, want):
+    """``(max_abs_err, max_rel_err)`` of two same-shape arrays, ignoring positions where both are NaN/inf alike."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    diff = np.where(same, 0.0, np.abs(got - want))
+    if diff.size == 0:
+        return 0.0, 0.0
+    max_abs = float(np.max(diff))
+    finite_want = np.abs(want[np.isfinite(want)])
+    scale = float(np.max(finite_want)) if finite_want.size else 0.0
+    max_rel = 0.0 if max_abs == 0.0 else (max_abs / scale if scale > 0 else float("inf"))
+    return max_abs, max_rel
+
+
+def describe(value):
+    if isinstance(value, np.ndarray):
+        return f"ndarray of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__}"
+
+
+def compare(got, want, rtol, atol):
+    """Return ``(max_abs_err, max_rel_err, problem)``; ``problem`` is None when ``got`` matches.
+
+    ``want`` is torch's array. ``got`` must be an ndarray of the same shape and dtype
+    (a float32 input answered in float64 is silent upcasting, a failure as in assert_close).
+    """
+    want = np.asarray(want)
+    if not isinstance(got, np.ndarray) and not isinstance(got, np.generic):
+        return None, None, f"returned {describe(got)}, expected an ndarray of shape {want.shape}"
+    got = np.asarray(got)
+    if got.shape != want.shape:
+        return None, None, f"shape {got.shape}, expected {want.shape}"
+    if got.dtype != want.dtype:
+        return None, None, f"dtype {got.dtype}, expected {want.dtype} (the input's dtype must be kept)"
+    max_abs, max_rel = errors(got, want)
+    g = got.astype(np.float64)
+    w = want.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = (g == w) | (np.isnan(g) & np.isnan(w)) | (np.abs(g - w) <= atol + rtol * np.abs(w))
+    if ok.all():
+        return max_abs, max_rel, None
+    bad = np.argwhere(~ok)
+    first = tuple(int(i) for i in bad[0])
+    diff = np.where(ok, 0.0, np.abs(g - w))
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(ok, 0.0, diff / np.abs(w))
+    rel = np.where(np.isnan(rel), np.inf, rel)
+    worst_rel = tuple(int(i) for i in np.unravel_index(np.argmax(rel), rel.shape))
+    problem = (f"Mismatched elements: {len(bad)} / {ok.size} ({100 * len(bad) / ok.size:.1f}%)\n"
+               f"First mismatch at index {first}: got {g[first]!r}, expected {w[first]!r}\n"
+               f"Greatest absolute difference: {diff[worst]:.3g} at index {worst} (up to {atol:g} allowed)\n"
+               f"Greatest relative difference: {rel[worst_rel]:.3g} at index {worst_rel} (up to {rtol:g} allowed)")
+    return max_abs, max_rel, problem

@@ -1,0 +1,1 @@
+"""The command line: ``twinnet parity | verify | bench | baseline``."""

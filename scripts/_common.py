@@ -1,0 +1,65 @@
+"""What the subcommands share: usage errors, atomic JSON output, plain tables."""
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def versions():
+    import numpy
+    import torch
+    return {"numpy": numpy.__version__, "torch": torch.__version__}
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def check_writable(path):
+    """Fail early, before any work, if ``path``'s folder cannot take a file."""
+    if path is None:
+        return
+    folder = Path(path).resolve().parent
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"cannot write {path}: {folder} is not a folder")
+    if Path(path).is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder; give a file name")
+
+
+def write_json(path, data):
+    """Write ``data`` to ``path`` atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_clean(data), f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def fmt_err(value):
+    return "-" if value is None else f"{value:.1e}"
+
+
+def table(headers, rows):
+    """Rows of strings as a left-aligned plain-text table."""
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(headers, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
