@@ -60,7 +60,7 @@ def compare(got, want, rtol, atol):
     rel = np.where(np.isnan(rel), np.inf, rel)
     worst_rel = tuple(int(i) for i in np.unravel_index(np.argmax(rel), rel.shape))
     problem = (f"Mismatched elements: {len(bad)} / {ok.size} ({100 * len(bad) / ok.size:.1f}%)\n"
-               f"First mismatch at index {first}: got {g[first]!r}, expected {w[first]!r}\n"
+               f"First mismatch at index {first}: got {float(g[first])!r}, expected {float(w[first])!r}\n"
                f"Greatest absolute difference: {diff[worst]:.3g} at index {worst} (up to {atol:g} allowed)\n"
                f"Greatest relative difference: {rel[worst_rel]:.3g} at index {worst_rel} (up to {rtol:g} allowed)")
     return max_abs, max_rel, problem

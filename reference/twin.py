@@ -19,6 +19,7 @@ class Twin:
     args: tuple = ()
     getters: dict = field(default_factory=dict)
     has_dtype: bool = False
+    defaults: dict = field(default_factory=dict)
 
     def kwargs_of(self, module):
         kwargs = {name: getattr(module, name) for name in self.args}
@@ -51,8 +52,8 @@ TWINS = {
     "Mish": Twin(nn.Mish),
     "Hardtanh": Twin(nn.Hardtanh, ("min_val", "max_val")),
     "Softsign": Twin(nn.Softsign),
-    "Softmax": Twin(nn.Softmax, ("dim",)),
-    "LogSoftmax": Twin(nn.LogSoftmax, ("dim",)),
+    "Softmax": Twin(nn.Softmax, ("dim",), defaults={"dim": -1}),
+    "LogSoftmax": Twin(nn.LogSoftmax, ("dim",), defaults={"dim": -1}),
     "Linear": Twin(nn.Linear, ("in_features", "out_features"), {"bias": _has_bias}, has_dtype=True),
     "Dropout": Twin(nn.Dropout, ("p",)),
     "BatchNorm1d": Twin(nn.BatchNorm1d, ("num_features", "eps", "momentum", "affine", "track_running_stats"),
@@ -94,12 +95,13 @@ def _twin(name):
 def torch_module(name, kwargs, dtype=None):
     """Build the torch twin of scratch class ``name`` from constructor ``kwargs``.
 
-    NumPy arrays among the kwargs (loss weights) become tensors of ``dtype``.
+    NumPy arrays among the kwargs (loss weights) become tensors of ``dtype``; where scratch's default
+    differs from torch's (``Softmax(dim=-1)``, where torch's implicit dim is deprecated), scratch's is passed.
     """
     twin = _twin(name)
     tdtype = None if dtype is None else torch_dtype(dtype)
     kwargs = {k: torch.as_tensor(v, dtype=tdtype) if isinstance(v, np.ndarray) else v
-              for k, v in kwargs.items()}
+              for k, v in {**twin.defaults, **kwargs}.items()}
     if twin.has_dtype and tdtype is not None:
         kwargs["dtype"] = tdtype
     return twin.torch_cls(**kwargs)

@@ -25,7 +25,7 @@ def report(impl_name, records):
 def print_table(records, failures_only=False, out=sys.stdout):
     shown = [r for r in records if r["status"] != "passed"] if failures_only else records
     rows = [(r["component"], r["kind"], r["dtype"], fmt_err(r["max_abs_err"]), fmt_err(r["max_rel_err"]),
-             f"{r['atol']:.0e}/{r['rtol']:.0e}", r["status"].upper() if r["status"] != "passed" else "passed")
+             f"{r['atol']:g}/{r['rtol']:g}", r["status"].upper() if r["status"] != "passed" else "passed")
             for r in shown]
     if rows:
         print(table(["component", "check", "dtype", "max abs", "max rel", "atol/rtol", "status"], rows), file=out)
