@@ -22,7 +22,8 @@ def report(impl_name, records):
     return {"impl": impl_name, "versions": versions(), "checks": records, "summary": summary(records)}
 
 
-def print_table(records, failures_only=False, out=sys.stdout):
+def print_table(records, failures_only=False, out=None):
+    out = out or sys.stdout
     shown = [r for r in records if r["status"] != "passed"] if failures_only else records
     rows = [(r["component"], r["kind"], r["dtype"], fmt_err(r["max_abs_err"]), fmt_err(r["max_rel_err"]),
              f"{r['atol']:g}/{r['rtol']:g}", r["status"].upper() if r["status"] != "passed" else "passed")
