@@ -61,7 +61,7 @@ def oracle_training(spec, kind, case, dtype, got=None):
     model = torch.nn.Sequential(*layers)
     reference.load_into_torch(model, case["state"])
     loss_fn = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(model.parameters(), **case["optimizer"])
+    optimizer = getattr(torch.optim, spec["kwargs"].get("optimizer", "SGD"))(model.parameters(), **case["optimizer"])
     X, y = torch.from_numpy(case["X"]), torch.from_numpy(case["y"])
     losses, params = [], []
     for batch in case["batches"]:
@@ -74,5 +74,56 @@ def oracle_training(spec, kind, case, dtype, got=None):
     return {"loss": np.stack(losses), "params": np.stack(params)}
 
 
-ORACLES = {"module": oracle_module, "training": oracle_training}
+def _torch_groups(case):
+    params = [torch.nn.Parameter(torch.tensor(np.array(p, copy=True))) for p in case["params"]]
+    groups = case.get("groups")
+    if groups is None:
+        return params, params
+    return params, [{**g, "params": [params[i] for i in g["params"]]} for g in groups]
+
+
+def oracle_optimizer(spec, kind, case, dtype, got=None):
+    if kind == "trajectory":
+        return oracle_training(spec, kind, case, dtype, got)
+    params, groups = _torch_groups(case)
+    optimizer = getattr(torch.optim, spec["cls"])(groups, **case.get("kwargs", {}))
+    out = []
+    for grads in case["grads"]:
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else torch.tensor(np.array(g, copy=True))
+        optimizer.step()
+        out.append(torch.cat([p.detach().reshape(-1) for p in params]).numpy())
+    return {"params": np.stack(out)}
+
+
+def oracle_scheduler(spec, kind, case, dtype, got=None):
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))], "lr": lr} for lr in case["lrs"]]
+    optimizer = torch.optim.SGD(groups, **case.get("optimizer", {}))
+    scheduler = getattr(torch.optim.lr_scheduler, spec["cls"])(optimizer, **case.get("kwargs", {}))
+    lrs = []
+    for epoch in range(case["epochs"]):
+        optimizer.step()
+        if "metrics" in case:
+            scheduler.step(float(case["metrics"][epoch]))
+        else:
+            scheduler.step()
+        lrs.append([float(g["lr"]) for g in optimizer.param_groups])
+    return {"lr": np.array(lrs)}
+
+
+def oracle_clip(spec, kind, case, dtype, got=None):
+    params = []
+    for g in case["grads"]:
+        p = torch.nn.Parameter(torch.zeros(g.shape, dtype=reference.torch_dtype(g.dtype)))
+        p.grad = torch.tensor(np.array(g, copy=True))
+        params.append(p)
+    total = getattr(torch.nn.utils, spec["cls"])(params, **case.get("kwargs", {}))
+    out = {f"grad.{i}": p.grad.numpy() for i, p in enumerate(params)}
+    if spec["cls"] == "clip_grad_norm_":
+        out["total_norm"] = total.detach().numpy()
+    return out
+
+
+ORACLES = {"module": oracle_module, "training": oracle_training, "optimizer": oracle_optimizer,
+           "scheduler": oracle_scheduler, "clip": oracle_clip}
 OUTPUT_SHAPES = {"module": module_output_shape}

@@ -22,10 +22,11 @@ class Entry:
     cls : the contract name the implementation must define.
     kwargs : constructor arguments shared by every case.
     kinds : the check kinds that apply.
-    domain : ``(rng, dtype) -> list of cases``.
+    domain : ``(rng, dtype) -> list of cases``, or a dict of those keyed by check kind.
     subject, oracle : keys of ``subjects.SUBJECTS`` and ``oracles.ORACLES``.
     functional : the tutorials' function name (``relu``) accepted in place of the class.
     tol : tolerance overrides (see ``tolerances.tolerance``), with the reason in a comment beside it.
+    dtypes : the dtypes it is checked in (schedulers' learning rates are Python floats: float64 only).
     """
 
     name: str
@@ -38,6 +39,11 @@ class Entry:
     oracle: str = "module"
     functional: str = None
     tol: dict = None
+    dtypes: tuple = DTYPES
+
+    def domain_for(self, kind):
+        """The domain of ``kind``: ``domain`` itself, or its entry when it is a dict keyed by kind."""
+        return self.domain[kind] if isinstance(self.domain, dict) else self.domain
 
     def spec(self):
         """What the implementation's side needs, picklable for a child process."""
@@ -173,21 +179,72 @@ def linear_domain(rng, dtype):
             case("3-D input (2, 4, 5)", (2, 4, 5))]
 
 
-def mlp_training_domain(rng, dtype, steps=200, batch_size=32, sizes=(30, 32, 16, 2)):
-    """breast_cancer (shipped with scikit-learn), standardised; fixed minibatches; torch-style initial weights."""
-    from sklearn.datasets import load_breast_cancer
+def training_domain(optimizer, steps=200, batch_size=32, sizes=(30, 32, 16, 2)):
+    """Minibatch training of an MLP on breast_cancer (shipped with scikit-learn), standardised; fixed
+    batches and torch-style initial weights; ``optimizer`` holds the optimizer's arguments."""
+    def domain(rng, dtype):
+        from sklearn.datasets import load_breast_cancer
 
-    X, y = load_breast_cancer(return_X_y=True)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    state = {}
-    for i in range(len(sizes) - 1):
-        bound = 1 / np.sqrt(sizes[i])
-        state[f"{2 * i}.weight"] = rng.uniform(-bound, bound, (sizes[i + 1], sizes[i])).astype(dtype)
-        state[f"{2 * i}.bias"] = rng.uniform(-bound, bound, sizes[i + 1]).astype(dtype)
-    batches = [rng.choice(len(X), batch_size, replace=False) for _ in range(steps)]
-    return [{"name": f"{steps} steps of SGD, batch {batch_size}, breast_cancer", "X": X.astype(dtype), "y": y,
-             "sizes": sizes, "state": state, "batches": batches,
-             "optimizer": {"lr": 0.05, "momentum": 0.9}}]
+        X, y = load_breast_cancer(return_X_y=True)
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+        state = {}
+        for i in range(len(sizes) - 1):
+            bound = 1 / np.sqrt(sizes[i])
+            state[f"{2 * i}.weight"] = rng.uniform(-bound, bound, (sizes[i + 1], sizes[i])).astype(dtype)
+            state[f"{2 * i}.bias"] = rng.uniform(-bound, bound, sizes[i + 1]).astype(dtype)
+        batches = [rng.choice(len(X), batch_size, replace=False) for _ in range(steps)]
+        return [{"name": f"{steps} steps, batch {batch_size}, breast_cancer, {optimizer}", "X": X.astype(dtype),
+                 "y": y, "sizes": sizes, "state": state, "batches": batches, "optimizer": optimizer}]
+    return domain
+
+
+def optimizer_domain(grid, steps=8):
+    """One case per option set of ``grid``: three parameters (one whose grad stays None), ``steps``
+    random gradients; then per-group options and a resume from ``state_dict`` with the last set."""
+    def domain(rng, dtype):
+        def case(name, kwargs, **extra):
+            params = [rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal(2)]
+            grads = [[rng.standard_normal(p.shape).astype(dtype) for p in params[:2]] + [None]
+                     for _ in range(steps)]
+            return {"name": name, "params": [p.astype(dtype) for p in params], "grads": grads,
+                    "kwargs": kwargs, **extra}
+        cases = [case(", ".join(f"{k}={v}" for k, v in kw.items()) or "defaults", kw) for kw in grid]
+        cases.append(case(f"param groups, {grid[-1]}", grid[-1],
+                          groups=[{"params": [0], "lr": 0.05}, {"params": [1, 2]}]))
+        cases.append(case(f"resumed from state_dict after step 4, {grid[-1]}", grid[-1], resume_at=4))
+        return cases
+    return domain
+
+
+def scheduler_domain(*variants, epochs=100):
+    """One case per ``(kwargs, extra)`` variant: two param groups, ``epochs`` scheduler steps."""
+    def domain(rng, dtype):
+        return [{"name": ", ".join(f"{k}={v}" for k, v in kwargs.items()), "lrs": [0.1, 0.03], "epochs": epochs,
+                 "kwargs": kwargs, **extra} for kwargs, extra in variants]
+    return domain
+
+
+def plateau_metrics(rng, n=100):
+    """Losses that fall, then wander on plateaus, so ReduceLROnPlateau both waits and cuts."""
+    return np.concatenate([np.linspace(1.0, 0.5, 20), 0.5 + 0.01 * rng.random(30),
+                           np.linspace(0.5, 0.3, 10), 0.3 + 0.01 * rng.random(n - 60)])
+
+
+def plateau_domain(rng, dtype):
+    m = plateau_metrics(rng)
+    variants = [{"factor": 0.5, "patience": 3},
+                {"mode": "max", "factor": 0.3, "patience": 2, "threshold": 0.05, "threshold_mode": "abs"},
+                {"factor": 0.5, "patience": 2, "cooldown": 3, "min_lr": 0.01, "eps": 1e-3}]
+    return [{"name": ", ".join(f"{k}={v}" for k, v in kw.items()), "lrs": [0.1, 0.03], "epochs": len(m),
+             "kwargs": kw, "metrics": m if kw.get("mode") != "max" else -m} for kw in variants]
+
+
+def clip_domain(*variants):
+    def domain(rng, dtype):
+        grads = [rng.standard_normal((3, 4)), rng.standard_normal(5), np.zeros((2, 2))]
+        return [{"name": ", ".join(f"{k}={v}" for k, v in kw.items()), "kwargs": kw,
+                 "grads": [g.astype(dtype) for g in grads]} for kw in variants]
+    return domain
 
 
 def _activation(name, functional=None, extra=(), **kwargs):
@@ -234,6 +291,74 @@ REGISTRY = [
     _loss("NLLLoss", nll_domain),
     _loss("KLDivLoss", kl_domain),
     Entry("Linear", "layer", "Linear", linear_domain, kinds=("forward", "backward", "param_grad")),
-    Entry("MLP-SGD", "model", "Sequential", mlp_training_domain, kinds=("model",), subject="training",
-          oracle="training"),
+    Entry("MLP-SGD", "model", "Sequential", training_domain({"lr": 0.05, "momentum": 0.9}), kinds=("model",),
+          subject="training", oracle="training"),
+]
+
+
+def _optimizer(name, trajectory, *grid):
+    domain = {"step": optimizer_domain(grid), "trajectory": training_domain(trajectory)}
+    return Entry(name, "optimizer", name, domain, kinds=("step", "trajectory"), kwargs={"optimizer": name},
+                 subject="optimizer", oracle="optimizer")
+
+
+def _scheduler(name, *variants):
+    return Entry(name, "scheduler", name, scheduler_domain(*variants), kinds=("trajectory",),
+                 subject="scheduler", oracle="scheduler", dtypes=("float64",))
+
+
+REGISTRY += [
+    _optimizer("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+               {"lr": 0.1}, {"lr": 0.1, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.9, "dampening": 0.5},
+               {"lr": 0.1, "momentum": 0.9, "nesterov": True}, {"lr": 0.1, "weight_decay": 0.1},
+               {"lr": 0.1, "momentum": 0.9, "maximize": True},
+               {"lr": 0.1, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05, "maximize": True}),
+    _optimizer("Adam", {"lr": 1e-3},
+               {}, {"lr": 0.01, "betas": (0.8, 0.9)}, {"lr": 0.01, "eps": 1e-2}, {"lr": 0.01, "amsgrad": True},
+               {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "maximize": True},
+               {"lr": 0.01, "betas": (0.5, 0.6), "eps": 1e-3, "weight_decay": 0.1, "amsgrad": True, "maximize": True}),
+    _optimizer("AdamW", {"lr": 1e-3, "weight_decay": 0.05},
+               {}, {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "amsgrad": True}, {"lr": 0.01, "maximize": True},
+               {"lr": 0.01, "betas": (0.5, 0.6), "eps": 1e-3, "weight_decay": 0.3, "amsgrad": True, "maximize": True}),
+    _optimizer("RMSprop", {"lr": 1e-3},
+               {}, {"lr": 0.01, "alpha": 0.9}, {"lr": 0.01, "centered": True}, {"lr": 0.01, "momentum": 0.9},
+               {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "eps": 1e-2, "maximize": True},
+               {"lr": 0.01, "alpha": 0.8, "centered": True, "momentum": 0.5, "weight_decay": 0.1, "maximize": True}),
+    _optimizer("Adagrad", {"lr": 0.05},
+               {}, {"lr": 0.1, "lr_decay": 0.05}, {"lr": 0.1, "initial_accumulator_value": 0.5},
+               {"lr": 0.1, "weight_decay": 0.1}, {"lr": 0.1, "eps": 1e-2, "maximize": True},
+               {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.5, "weight_decay": 0.1, "maximize": True}),
+    _optimizer("Adadelta", {"lr": 1.0},
+               {}, {"rho": 0.8}, {"lr": 0.5, "eps": 1e-3}, {"weight_decay": 0.1}, {"maximize": True},
+               {"lr": 0.5, "rho": 0.7, "eps": 1e-3, "weight_decay": 0.1, "maximize": True}),
+    _optimizer("Adamax", {"lr": 2e-3},
+               {}, {"lr": 0.01, "betas": (0.8, 0.9)}, {"lr": 0.01, "eps": 1e-2}, {"lr": 0.01, "weight_decay": 0.1},
+               {"lr": 0.01, "betas": (0.5, 0.6), "eps": 1e-3, "weight_decay": 0.1, "maximize": True}),
+    _optimizer("NAdam", {"lr": 2e-3},
+               {}, {"lr": 0.01, "momentum_decay": 0.01}, {"lr": 0.01, "weight_decay": 0.1},
+               {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}, {"lr": 0.01, "maximize": True},
+               {"lr": 0.01, "betas": (0.5, 0.6), "eps": 1e-3, "momentum_decay": 0.01, "weight_decay": 0.1,
+                "decoupled_weight_decay": True, "maximize": True}),
+    _optimizer("RAdam", {"lr": 1e-3},
+               {}, {"lr": 0.01, "betas": (0.8, 0.9)}, {"lr": 0.01, "weight_decay": 0.1},
+               {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}, {"lr": 0.01, "maximize": True},
+               {"lr": 0.01, "betas": (0.5, 0.6), "eps": 1e-3, "weight_decay": 0.1, "decoupled_weight_decay": True,
+                "maximize": True}),
+    _scheduler("StepLR", ({"step_size": 7, "gamma": 0.5}, {}), ({"step_size": 1, "gamma": 0.97}, {})),
+    _scheduler("MultiStepLR", ({"milestones": [10, 25, 60], "gamma": 0.3}, {})),
+    _scheduler("ExponentialLR", ({"gamma": 0.95}, {})),
+    _scheduler("CosineAnnealingLR", ({"T_max": 30, "eta_min": 0.001}, {}), ({"T_max": 100}, {})),
+    _scheduler("LinearLR", ({"start_factor": 0.25, "end_factor": 1.0, "total_iters": 20}, {}),
+               ({"start_factor": 1.0, "end_factor": 0.1, "total_iters": 80}, {})),
+    _scheduler("OneCycleLR", ({"max_lr": 0.5, "total_steps": 100}, {"optimizer": {"momentum": 0.9}}),
+               ({"max_lr": [0.5, 0.2], "total_steps": 100, "anneal_strategy": "linear", "three_phase": True},
+                {"optimizer": {"momentum": 0.9}})),
+    Entry("ReduceLROnPlateau", "scheduler", "ReduceLROnPlateau", plateau_domain, kinds=("trajectory",),
+          subject="scheduler", oracle="scheduler", dtypes=("float64",)),
+    Entry("clip_grad_norm_", "utility", "clip_grad_norm_",
+          clip_domain({"max_norm": 0.5}, {"max_norm": 100.0}, {"max_norm": 0.5, "norm_type": 1.0},
+                      {"max_norm": 0.5, "norm_type": float("inf")}, {"max_norm": 0.5, "norm_type": 3.0}),
+          kinds=("forward",), subject="clip", oracle="clip"),
+    Entry("clip_grad_value_", "utility", "clip_grad_value_", clip_domain({"clip_value": 0.3}, {"clip_value": 10.0}),
+          kinds=("forward",), subject="clip", oracle="clip"),
 ]

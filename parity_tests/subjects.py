@@ -82,7 +82,11 @@ def run_module(impl, spec, kind, case):
 
 
 def run_training(impl, spec, kind, case):
-    """Train an MLP with minibatch SGD on fixed batches; the loss and all parameters after every step."""
+    """Train an MLP on fixed minibatches; the loss and all parameters after every step.
+
+    ``spec['kwargs']`` may name the ``activation`` and the ``optimizer`` (default ReLU and SGD);
+    ``case['optimizer']`` holds the optimizer's arguments.
+    """
     layers = []
     sizes = case["sizes"]
     dtype = case["X"].dtype
@@ -93,7 +97,7 @@ def run_training(impl, spec, kind, case):
     model = lookup(impl, "Sequential")(*layers)
     model.load_state_dict({k: np.array(v, copy=True) for k, v in case["state"].items()})
     loss_fn = lookup(impl, "CrossEntropyLoss")()
-    optimizer = lookup(impl, "SGD")(model.parameters(), **case["optimizer"])
+    optimizer = lookup(impl, spec["kwargs"].get("optimizer", "SGD"))(model.parameters(), **case["optimizer"])
     losses, params = [], []
     for batch in case["batches"]:
         optimizer.zero_grad()
@@ -105,7 +109,70 @@ def run_training(impl, spec, kind, case):
     return {"loss": np.stack(losses), "params": np.stack(params)}
 
 
-SUBJECTS = {"module": run_module, "training": run_training}
+def _param_groups(Parameter, case):
+    params = [Parameter(np.array(p, copy=True)) for p in case["params"]]
+    groups = case.get("groups")
+    if groups is None:
+        return params, params
+    return params, [{**g, "params": [params[i] for i in g["params"]]} for g in groups]
+
+
+def run_optimizer(impl, spec, kind, case):
+    """``step``: parameters after each of a few steps from given gradients (a parameter whose grad is
+    None must stay put), optionally resuming from ``state_dict`` mid-way; ``trajectory``: training."""
+    if kind == "trajectory":
+        return run_training(impl, spec, kind, case)
+    cls = lookup(impl, spec["cls"])
+    params, groups = _param_groups(lookup(impl, "Parameter"), case)
+    kwargs = case.get("kwargs", {})
+    optimizer = cls(groups, **kwargs)
+    out = []
+    for t, grads in enumerate(case["grads"]):
+        if t == case.get("resume_at"):
+            state = optimizer.state_dict()
+            optimizer = cls(groups, **kwargs)
+            optimizer.load_state_dict(state)
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else np.array(g, copy=True)
+        optimizer.step()
+        out.append(np.concatenate([p.data.ravel() for p in params]))
+    return {"params": np.stack(out)}
+
+
+def run_scheduler(impl, spec, kind, case):
+    """The learning rate of each param group after every epoch of a scheduler driving SGD."""
+    Parameter = lookup(impl, "Parameter")
+    groups = [{"params": [Parameter(np.zeros(2))], "lr": lr} for lr in case["lrs"]]
+    optimizer = lookup(impl, "SGD")(groups, **case.get("optimizer", {}))
+    scheduler = lookup(impl, spec["cls"])(optimizer, **case.get("kwargs", {}))
+    lrs = []
+    for epoch in range(case["epochs"]):
+        optimizer.step()
+        if "metrics" in case:
+            scheduler.step(float(case["metrics"][epoch]))
+        else:
+            scheduler.step()
+        lrs.append([float(g["lr"]) for g in optimizer.param_groups])
+    return {"lr": np.array(lrs)}
+
+
+def run_clip(impl, spec, kind, case):
+    """The total norm returned and the gradients after clipping in place."""
+    Parameter = lookup(impl, "Parameter")
+    params = []
+    for g in case["grads"]:
+        p = Parameter(np.zeros_like(g))
+        p.grad = np.array(g, copy=True)
+        params.append(p)
+    total = lookup(impl, spec["cls"])(params, **case.get("kwargs", {}))
+    out = {f"grad.{i}": p.grad for i, p in enumerate(params)}
+    if spec["cls"] == "clip_grad_norm_":
+        out["total_norm"] = total
+    return out
+
+
+SUBJECTS = {"module": run_module, "training": run_training, "optimizer": run_optimizer,
+            "scheduler": run_scheduler, "clip": run_clip}
 
 
 def run(impl, spec, kind, case):
