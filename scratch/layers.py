@@ -1,9 +1,13 @@
-"""Layers with parameters or state: Linear (more follow), after ``torch.nn``."""
+"""Layers with parameters or state, after ``torch.nn``: Linear, Dropout, BatchNorm1d, LayerNorm."""
+import math
+import numbers
+
 import numpy as np
 
+from . import init
 from .module import Module, Parameter
 
-__all__ = ["Linear"]
+__all__ = ["Linear", "Dropout", "BatchNorm1d", "LayerNorm"]
 
 
 class Linear(Module):
@@ -11,8 +15,9 @@ class Linear(Module):
 
     ``weight`` is ``(out_features, in_features)`` and ``bias`` is ``(out_features,)``, torch's
     layout, so weights cross between the twins by plain copy.
-    Both are drawn uniform in ``±1/sqrt(in_features)``, the bound torch's default
-    ``kaiming_uniform_(a=sqrt(5))`` works out to. NumPy's default dtype is float64; torch's is float32.
+    Initialised as torch's ``reset_parameters``: ``init.kaiming_uniform_(weight, a=sqrt(5))`` and the
+    bias uniform in ``±1/sqrt(fan_in)``; both bounds work out to ``1/sqrt(in_features)``.
+    NumPy's default dtype is float64; torch's is float32.
 
     Backward: ``grad_x = grad_y W``, ``grad_W += grad_y^T x``, ``grad_b += sum_n grad_y``.
 
@@ -32,9 +37,13 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")
         rng = np.random.default_rng() if rng is None else rng
         self.in_features, self.out_features = int(in_features), int(out_features)
-        bound = 1.0 / np.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
-        self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype)) if bias else None
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=rng)
+        self.bias = None
+        if bias:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight.data)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            self.bias = init.uniform_(Parameter(np.empty(out_features, dtype=dtype)), -bound, bound, rng=rng)
 
     def forward(self, x):
         self.x = x
@@ -53,3 +62,255 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Dropout(Module):
+    r"""Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (``torch.nn.Dropout``).
+
+    Training: ``y = x * noise`` with ``noise = mask / (1 - p)``, ``mask ~ Bernoulli(1 - p)``; the
+    division is done in the input's dtype, as torch does (``noise.div_(1 - p)``), which is the last
+    bit in float32. ``p = 1`` gives ``x * 0`` (zeros, no 0/0). Evaluation, or ``p = 0``: ``y = x``.
+
+    Derivative: ``grad_x = grad_y * noise`` (``grad_y`` itself in eval mode or for ``p = 0``).
+
+    ``mask`` (bool, the input's shape) is the last keep-mask, all True when nothing was dropped,
+    so a twin can replay it. ``rng``: a ``numpy.random.Generator``; Default: ``np.random.default_rng()``.
+
+    Shape: input ``(*)``, output the same shape.
+
+    Examples
+    --------
+    >>> drop = Dropout(0.5, rng=np.random.default_rng(0))
+    >>> y = drop(np.ones((2, 4)))
+    >>> bool(np.all(y == 2 * drop.mask))
+    True
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"Dropout: dropout probability p has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.rng = np.random.default_rng() if rng is None else rng
+        self.mask = None
+        self.noise = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0 or x.size == 0:
+            self.mask, self.noise = np.ones(x.shape, dtype=bool), None
+            return x
+        self.mask = self.rng.random(x.shape) < 1 - self.p
+        if self.p == 1:
+            self.noise = np.zeros(x.shape, dtype=x.dtype)
+        else:
+            self.noise = self.mask.astype(x.dtype) / x.dtype.type(1 - self.p)
+        return x * self.noise
+
+    def backward(self, grad_y):
+        return grad_y if self.noise is None else grad_y * self.noise
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace=False"
+
+
+def _check_eps(cls, eps):
+    if not isinstance(eps, numbers.Real) or not eps >= 0:
+        raise ValueError(f"{cls}: eps must be a non-negative number, got {eps!r}")
+
+
+class BatchNorm1d(Module):
+    r"""Batch normalisation over ``(N, C)`` or ``(N, C, L)``, per channel C (``torch.nn.BatchNorm1d``).
+
+    .. math::
+        y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta
+
+    computed as torch's CPU kernel does: ``scale = gamma * invstd``, ``shift = beta - mean * scale``,
+    ``y = x * scale + shift``. Training (or no running stats): mean and the biased variance of the
+    batch, over N (and L); the running stats are updated with the *unbiased* variance:
+    ``running = (1 - momentum) * running + momentum * batch_stat``; ``momentum=None`` uses the
+    cumulative average, ``momentum = 1 / num_batches_tracked``. Eval: ``running_mean`` and
+    ``running_var``. ``track_running_stats=False`` leaves the three buffers None and uses batch
+    statistics in eval mode too. As in torch, ``num_batches_tracked`` counts a training call before the
+    batch is checked, and a single value per channel with batch statistics is a ValueError.
+    Float32 input is reduced and transformed in float64 and rounded once, as torch's double
+    accumulators and fused multiply-adds do; the output and gradients are float32.
+
+    Derivative (batch statistics, ``m`` values per channel, ``x_c = x - mean``):
+    ``grad_x = (grad_y - sum(grad_y)/m - x_c * sum(grad_y x_c) invstd^2 / m) * invstd * gamma``;
+    with running statistics ``grad_x = grad_y * invstd * gamma``.
+    ``grad_gamma += sum(grad_y x_c) * invstd``, ``grad_beta += sum(grad_y)``.
+
+    Args: ``num_features`` C; ``eps`` Default: 1e-5; ``momentum`` (float or None) Default: 0.1;
+    ``affine`` learnable ``weight`` (gamma, ones) and ``bias`` (beta, zeros) Default: True;
+    ``track_running_stats`` Default: True; ``dtype`` of parameters and buffers Default: float64;
+    ``bias`` (keyword, torch 2.13's) Default: True.
+
+    Shape: input ``(N, C)`` or ``(N, C, L)``, output the same shape.
+
+    Examples
+    --------
+    >>> bn = BatchNorm1d(3)
+    >>> y = bn(np.random.default_rng(0).normal(size=(8, 3)))
+    >>> np.allclose(y.mean(axis=0), 0), int(bn.num_batches_tracked)
+    (True, 1)
+    """
+
+    _buffers = ("running_mean", "running_var", "num_batches_tracked")
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 dtype=np.float64, *, bias=True):
+        super().__init__()
+        if not isinstance(num_features, (int, np.integer)) or num_features < 0:
+            raise ValueError(f"BatchNorm1d: num_features must be a non-negative int, got {num_features!r}")
+        _check_eps("BatchNorm1d", eps)
+        if momentum is not None and not isinstance(momentum, numbers.Real):
+            raise ValueError(f"BatchNorm1d: momentum must be a number or None, got {momentum!r}")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
+        self.running_mean = np.zeros(num_features, dtype=dtype) if track_running_stats else None
+        self.running_var = np.ones(num_features, dtype=dtype) if track_running_stats else None
+        self.num_batches_tracked = np.array(0, dtype=np.int64) if track_running_stats else None
+
+    def forward(self, x):
+        if x.ndim not in (2, 3):
+            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {x.ndim}D input)")
+        if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm1d: expected input with {self.num_features} channels in dim 1, "
+                             f"got input of size {list(x.shape)}")
+        self.axes = (0,) if x.ndim == 2 else (0, 2)
+        self.m = x.shape[0] * (x.shape[2] if x.ndim == 3 else 1)
+        self.batch_stats = self.training or self.running_mean is None
+        update = self.training and self.running_mean is not None
+        if update:
+            self.num_batches_tracked += 1
+        wide = np.promote_types(x.dtype, np.float64)
+        x_wide = x.astype(wide, copy=False)
+        if self.batch_stats:
+            if self.m == 1:
+                raise ValueError(f"Expected more than 1 value per channel when training, "
+                                 f"got input size {list(x.shape)}")
+            if self.eps <= 0:
+                raise ValueError(f"batch_norm eps must be positive during training, but got {self.eps}")
+            mean = (x_wide.sum(axis=self.axes) / self.m).astype(x.dtype)
+            var_sum = np.square(x_wide - self._channel(mean)).sum(axis=self.axes)
+            if update:
+                self._update_running_stats(mean, var_sum / (self.m - 1))
+            invstd = 1 / np.sqrt(var_sum / self.m + self.eps)
+        else:
+            mean = self.running_mean.astype(x.dtype)
+            invstd = 1 / np.sqrt(self.running_var.astype(wide) + self.eps)
+        self.x, self.mean, self.invstd = x, mean, invstd.astype(x.dtype)
+        scale = self.invstd if self.weight is None else self.invstd * self.weight.data.astype(x.dtype)
+        beta = 0 if self.bias is None else self.bias.data.astype(wide)
+        shift = (beta - mean.astype(wide) * scale).astype(x.dtype)
+        return (x_wide * self._channel(scale) + self._channel(shift)).astype(x.dtype)
+
+    def _channel(self, v):
+        """A per-channel vector shaped to broadcast against ``(N, C)`` or ``(N, C, L)``."""
+        return v.reshape((1, -1, 1)[:len(self.axes) + 1])
+
+    def _update_running_stats(self, mean, unbiased_var):
+        momentum = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        momentum = self.running_mean.dtype.type(momentum)
+        self.running_mean[...] = momentum * mean + (1 - momentum) * self.running_mean
+        self.running_var[...] = momentum * unbiased_var + (1 - momentum) * self.running_var
+
+    def backward(self, grad_y):
+        wide = np.promote_types(grad_y.dtype, np.float64)
+        g = grad_y.astype(wide, copy=False)
+        x_c = self.x.astype(wide) - self._channel(self.mean)
+        sum_g = g.sum(axis=self.axes)
+        dotp = (g * x_c).sum(axis=self.axes)
+        grad_x = g
+        if self.batch_stats:
+            k = dotp * self.invstd * self.invstd / self.m
+            grad_x = g - self._channel(sum_g / self.m) - x_c * self._channel(k)
+        grad_x = grad_x * self._channel(self.invstd)
+        if self.weight is not None:
+            grad_x = grad_x * self._channel(self.weight.data)
+            self.weight.accumulate(dotp * self.invstd)
+        if self.bias is not None:
+            self.bias.accumulate(sum_g)
+        return grad_x.astype(grad_y.dtype)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class LayerNorm(Module):
+    r"""Normalise over the trailing ``normalized_shape`` dims of each sample (``torch.nn.LayerNorm``).
+
+    .. math::
+        \hat{x} = (x - \mathrm{E}[x]) \cdot \frac{1}{\sqrt{\mathrm{Var}[x] + \epsilon}}, \qquad
+        y = \hat{x} \gamma + \beta
+
+    with the mean and the biased variance over the trailing dims, ``gamma`` (``weight``, ones) and
+    ``beta`` (``bias``, zeros) of shape ``normalized_shape`` when ``elementwise_affine``.
+    Unlike BatchNorm1d, training and eval mode compute the same thing. Float32 input is normalised
+    in float64 and rounded once to float32 (torch stays in float32, so it is the less accurate twin
+    when the mean dwarfs the spread, e.g. ``1000 + N(0, 1)``).
+
+    Derivative (``D`` values normalised together, ``g = grad_y * gamma``, means over those values):
+    ``grad_x = rstd * (g - mean(g) - x_hat * mean(g x_hat))``;
+    ``grad_gamma += sum over samples of grad_y x_hat``, ``grad_beta += sum over samples of grad_y``.
+
+    Args: ``normalized_shape`` int or tuple; ``eps`` Default: 1e-5; ``elementwise_affine`` Default:
+    True; ``bias`` Default: True; ``dtype`` of the parameters Default: float64.
+
+    Shape: input ``(*, *normalized_shape)``, output the same shape.
+
+    Examples
+    --------
+    >>> ln = LayerNorm(4)
+    >>> y = ln(np.arange(8.0).reshape(2, 4))
+    >>> np.allclose(y.mean(axis=-1), 0)
+    True
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=np.float64):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+        if not all(isinstance(s, numbers.Integral) and s >= 0 for s in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be an int or a tuple of non-negative ints, "
+                             f"got {normalized_shape!r}")
+        _check_eps("LayerNorm", eps)
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype)) if elementwise_affine and bias else None
+
+    def forward(self, x):
+        d = len(self.normalized_shape)
+        if x.ndim < d or x.shape[x.ndim - d:] != self.normalized_shape:
+            raise ValueError(f"LayerNorm: given normalized_shape={list(self.normalized_shape)}, expected input "
+                             f"with shape [*, {', '.join(map(str, self.normalized_shape))}], "
+                             f"but got input of size {list(x.shape)}")
+        self.axes = tuple(range(x.ndim - d, x.ndim))
+        x_wide = x.astype(np.promote_types(x.dtype, np.float64), copy=False)
+        x_c = x_wide - x_wide.mean(axis=self.axes, keepdims=True)
+        var = np.square(x_c).mean(axis=self.axes, keepdims=True)
+        self.rstd = 1 / np.sqrt(var + self.eps)
+        self.x_hat = x_c * self.rstd
+        y = self.x_hat if self.weight is None else self.x_hat * self.weight.data
+        y = y if self.bias is None else y + self.bias.data
+        return y.astype(x.dtype)
+
+    def backward(self, grad_y):
+        g = grad_y.astype(self.x_hat.dtype, copy=False)
+        g = g if self.weight is None else g * self.weight.data
+        mean_g = g.mean(axis=self.axes, keepdims=True)
+        mean_gx = (g * self.x_hat).mean(axis=self.axes, keepdims=True)
+        grad_x = self.rstd * (g - mean_g - self.x_hat * mean_gx)
+        samples = tuple(range(grad_y.ndim - len(self.normalized_shape)))
+        if self.weight is not None:
+            self.weight.accumulate((grad_y * self.x_hat).sum(axis=samples))
+        if self.bias is not None:
+            self.bias.accumulate(grad_y.sum(axis=samples))
+        return grad_x.astype(grad_y.dtype)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
