@@ -56,17 +56,19 @@ class Identity(_Activation):
 class ReLU(_Activation):
     r"""``y = max(0, x)`` (``torch.nn.ReLU``).
 
-    Derivative: 1 for x > 0, else 0; ReLU'(0) = 0, as torch's autograd.
+    Derivative: 1 for x > 0, else 0; ReLU'(0) = 0, as torch's autograd. Written, as sklearn does, in
+    terms of the output: ``grad_x = 0 where y <= 0, else grad_y``, so a NaN passes through both ways,
+    as in torch.
 
     Shape: input ``(*)``, output the same shape.
     """
 
     def forward(self, x):
-        self.positive = x > 0
-        return np.where(self.positive, x, _c(x, 0))
+        self.y = np.maximum(x, _c(x, 0))
+        return self.y
 
     def backward(self, grad_y):
-        return np.where(self.positive, grad_y, _c(grad_y, 0))
+        return np.where(self.y <= 0, _c(grad_y, 0), grad_y)
 
 
 class LeakyReLU(_Activation):

@@ -20,6 +20,8 @@ class Linear(Module):
     NumPy's default dtype is float64; torch's is float32.
 
     Backward: ``grad_x = grad_y W``, ``grad_W += grad_y^T x``, ``grad_b += sum_n grad_y``.
+    ``backward(grad_y, input_grad=False)`` skips ``grad_x`` and returns None: for a first layer, whose
+    input is data, as torch's autograd skips it for an input that does not require grad.
 
     Shape: input ``(*, in_features)``, output ``(*, out_features)``.
 
@@ -52,13 +54,13 @@ class Linear(Module):
             y += self.bias.data
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, input_grad=True):
         x2 = self.x.reshape(-1, self.in_features)
         g2 = grad_y.reshape(-1, self.out_features)
         self.weight.accumulate(g2.T @ x2)
         if self.bias is not None:
             self.bias.accumulate(g2.sum(axis=0))
-        return grad_y @ self.weight.data
+        return grad_y @ self.weight.data if input_grad else None
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

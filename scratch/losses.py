@@ -1,8 +1,11 @@
 """Losses after ``torch.nn``'s: ``value = loss(input, target)``, then ``grad_input = loss.backward()``.
 
 Prediction first, target second, as torch. ``value`` is a 0-d array of the input's dtype for 'mean'
-and 'sum' and an array for 'none'.
+and 'sum' and an array of the loss's shape for 'none'. Weights are kept as given and cast to the
+input's dtype at each call, so a float64 weight never upcasts a float32 input.
 """
+import numbers
+
 import numpy as np
 
 from ._docs import fill
@@ -12,73 +15,118 @@ __all__ = ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWith
            "CrossEntropyLoss", "NLLLoss", "KLDivLoss"]
 
 
-def _array(owner, name, value):
-    if not isinstance(value, np.ndarray):
+def _check_array(owner, name, value):
+    if not isinstance(value, (np.ndarray, np.generic)):
         raise ValueError(f"{owner}: {name} must be a numpy.ndarray, got {type(value).__name__}")
-    return value
+    return np.asarray(value)
 
 
-def _float_input(owner, x):
-    _array(owner, "input", x)
+def _check_input(owner, x):
+    x = _check_array(owner, "input", x)
     if x.dtype not in (np.float32, np.float64):
         raise ValueError(f"{owner}: input must be float32 or float64, got {x.dtype}")
     return x
 
 
+def _check_number(owner, name, value, allowed, ok):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not ok(value):
+        raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}")
+    return float(value)
+
+
+def _check_weight(owner, name, weight):
+    if weight is None:
+        return None
+    weight = _check_array(owner, name, weight)
+    if not (np.issubdtype(weight.dtype, np.floating) or np.issubdtype(weight.dtype, np.integer)):
+        raise ValueError(f"{owner}: {name} must hold real numbers, got dtype {weight.dtype}")
+    return weight
+
+
+def _broadcast_weight(owner, name, weight, x):
+    """``weight`` in the input's dtype, after checking that it broadcasts to the input's shape."""
+    if weight is None:
+        return None
+    try:
+        fits = np.broadcast_shapes(weight.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{owner}: {name} of shape {weight.shape} does not broadcast to the input's "
+                         f"shape {x.shape}")
+    return weight.astype(x.dtype, copy=False)
+
+
 class _Loss(Module):
-    """Holds ``reduction`` and turns per-element losses into the value and the gradient's scale."""
+    """Base of the losses: holds ``reduction``, checked here, and applies it to the value and the gradient."""
 
     reductions = ("mean", "sum", "none")
 
     def __init__(self, reduction="mean"):
         super().__init__()
-        if reduction not in self.reductions:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {set(self.reductions)}, "
-                             f"got {reduction!r}")
+        if not isinstance(reduction, str) or reduction not in self.reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of "
+                             f"{', '.join(map(repr, self.reductions))}, got {reduction!r}")
         self.reduction = reduction
-
-    def named_parameters(self, prefix=""):
-        return []
+        self.denominator = None
 
     def _reduce(self, losses, denominator):
-        """The loss value: ``losses`` summed, divided by ``denominator`` for 'mean', or as they are."""
+        """The value: the losses as they are, their sum, or their sum divided by ``denominator``."""
         if self.reduction == "none":
-            return losses
+            return np.asarray(losses)
         total = np.sum(losses, dtype=losses.dtype)
-        return np.asarray(total / denominator if self.reduction != "sum" else total, dtype=losses.dtype)
+        if self.reduction == "sum":
+            return np.asarray(total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(total / denominator)
 
-    def _upstream(self, grad_output, dtype, shape):
-        """``grad_output`` as an array of the loss's shape, divided by the 'mean' denominator."""
+    def _upstream(self, grad_output, shape, dtype):
+        """``grad_output`` broadcast to the loss's shape; divided by the denominator for a mean."""
+        name = type(self).__name__
         g = np.asarray(grad_output, dtype=dtype)
         if self.reduction == "none":
             if g.shape != shape:
-                raise ValueError(f"{type(self).__name__}.backward: grad_output has shape {g.shape}, "
-                                 f"expected the loss's shape {shape} (reduction='none')")
+                raise ValueError(f"{name}.backward: grad_output has shape {g.shape}, expected the loss's "
+                                 f"shape {shape} (reduction='none')")
             return g
         if g.size != 1:
-            raise ValueError(f"{type(self).__name__}.backward: grad_output must be a scalar for "
-                             f"reduction={self.reduction!r}, got shape {g.shape}")
+            raise ValueError(f"{name}.backward: grad_output must be a scalar for reduction="
+                             f"{self.reduction!r}, got shape {g.shape}")
         g = g.reshape(())
         if self.reduction != "sum":
-            g = g / self.denominator
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = g / self.denominator
         return np.broadcast_to(g, shape)
+
+    def _check_forward_done(self):
+        if self.denominator is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
 
 
+class _WeightedLoss(_Loss):
+    """A loss with an optional ``weight`` array, kept as a buffer (so in ``state_dict``), as torch's."""
+
+    _buffers = ("weight",)
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = _check_weight(type(self).__name__, "weight", weight)
+
+
 class _PointwiseLoss(_Loss):
-    """A loss ``l_n = f(x_n, t_n)`` per element; subclasses give ``f`` and ``df/dx``."""
+    """A loss ``l_n = f(x_n, t_n)`` per element; ``_pointwise`` returns ``f`` and ``df/dx`` together."""
 
     def forward(self, input, target):
         name = type(self).__name__
-        x = _float_input(name, input)
-        t = _array(name, "target", target)
+        x = _check_input(name, input)
+        t = _check_array(name, "target", target)
         if t.shape != x.shape:
             raise ValueError(f"{name}: target shape {t.shape} differs from input shape {x.shape}; "
                              f"they must be equal")
-        t = t.astype(x.dtype, copy=False)
-        losses, self.dldx = self._pointwise(x, t)
+        losses, self.dldx = self._pointwise(x, t.astype(x.dtype, copy=False))
         self.denominator = x.dtype.type(self._count(x))
         return self._reduce(losses, self.denominator)
 
@@ -86,17 +134,31 @@ class _PointwiseLoss(_Loss):
         return x.size
 
     def backward(self, grad_output=1.0):
-        return self.dldx * self._upstream(grad_output, self.dldx.dtype, self.dldx.shape)
+        self._check_forward_done()
+        return self.dldx * self._upstream(grad_output, self.dldx.shape, self.dldx.dtype)
 
 
 class MSELoss(_PointwiseLoss):
-    __doc__ = fill(r"""Squared error ``l_n = (x_n - t_n)^2`` (``torch.nn.MSELoss``); no 1/2, unlike scikit-learn's.
+    __doc__ = fill(r"""Squared error (``torch.nn.MSELoss``); no 1/2, unlike scikit-learn's ``squared_loss``.
+
+    .. math:: l_n = (x_n - t_n)^2
 
     Derivative: ``2 (x_n - t_n)``.
 
     Args:
         {reduction}
+
+    {pointwise_shape}
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = MSELoss()
+    >>> loss(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
+    array(2.5)
+    >>> loss.backward()
+    array([1., 2.])
     """)
 
     def _pointwise(self, x, t):
@@ -105,13 +167,26 @@ class MSELoss(_PointwiseLoss):
 
 
 class L1Loss(_PointwiseLoss):
-    __doc__ = fill(r"""Absolute error ``l_n = |x_n - t_n|`` (``torch.nn.L1Loss``).
+    __doc__ = fill(r"""Absolute error (``torch.nn.L1Loss``).
 
-    Derivative: ``sign(x_n - t_n)``, 0 where ``x_n = t_n``, as torch's.
+    .. math:: l_n = |x_n - t_n|
+
+    Derivative: ``sign(x_n - t_n)``; 0 where ``x_n = t_n``, as torch's.
 
     Args:
         {reduction}
+
+    {pointwise_shape}
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = L1Loss(reduction="sum")
+    >>> loss(np.array([1.0, 2.0, 3.0]), np.array([0.0, 2.0, 5.0]))
+    array(3.)
+    >>> loss.backward()
+    array([ 1.,  0., -1.])
     """)
 
     def _pointwise(self, x, t):
@@ -120,52 +195,79 @@ class L1Loss(_PointwiseLoss):
 
 
 class HuberLoss(_PointwiseLoss):
-    __doc__ = fill(r"""Huber loss (``torch.nn.HuberLoss``).
+    __doc__ = fill(r"""Huber loss: quadratic near 0, linear beyond ``delta`` (``torch.nn.HuberLoss``).
 
-    ``l_n = 0.5 d^2`` if ``|d| < delta``, else ``delta (|d| - 0.5 delta)``, with ``d = x_n - t_n``.
-    Derivative: ``d`` if ``|d| <= delta``, else ``delta * sign(d)`` (equal at ``|d| = delta``).
+    .. math::
+        l_n = \begin{cases} 0.5 d_n^2, & |d_n| < \delta \\
+                            \delta (|d_n| - 0.5 \delta), & \text{otherwise} \end{cases}
+        \qquad d_n = x_n - t_n
+
+    Derivative: ``clip(d_n, -delta, delta)``; ``+-delta`` at ``|d_n| = delta``, where both pieces agree.
+    ``HuberLoss(delta)`` is ``delta * SmoothL1Loss(beta=delta)``.
 
     Args:
-        delta (float): where the loss turns from quadratic to linear; must be > 0. Default: 1.0.
         {reduction}
+        delta (float): where the loss turns from quadratic to linear; must be > 0. Default: 1.0.
+
+    {pointwise_shape}
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = HuberLoss(reduction="none", delta=1.0)
+    >>> loss(np.array([0.5, 3.0]), np.array([0.0, 0.0]))
+    array([0.125, 2.5  ])
+    >>> loss.backward(np.array([1.0, 1.0]))
+    array([0.5, 1. ])
     """)
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
-        if not delta > 0:
-            raise ValueError(f"HuberLoss: delta must be > 0, got {delta!r}")
-        self.delta = float(delta)
+        self.delta = _check_number("HuberLoss", "delta", delta, "a number > 0", lambda v: v > 0)
 
     def _pointwise(self, x, t):
         d = x - t
         a = np.abs(d)
         delta = x.dtype.type(self.delta)
         half = x.dtype.type(0.5)
-        losses = np.where(a < delta, half * d * d, delta * (a - half * delta))
-        return losses, np.clip(d, -delta, delta)
+        return np.where(a < delta, half * d * d, delta * (a - half * delta)), np.clip(d, -delta, delta)
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}, delta={self.delta}"
 
 
 class SmoothL1Loss(_PointwiseLoss):
-    __doc__ = fill(r"""Smooth L1 loss (``torch.nn.SmoothL1Loss``); ``beta = 0`` is L1.
+    __doc__ = fill(r"""Smooth L1 loss: quadratic near 0, linear beyond ``beta`` (``torch.nn.SmoothL1Loss``).
 
-    ``l_n = 0.5 d^2 / beta`` if ``|d| < beta``, else ``|d| - 0.5 beta``, with ``d = x_n - t_n``.
-    Derivative: ``d / beta`` if ``|d| <= beta``, else ``sign(d)``.
+    .. math::
+        l_n = \begin{cases} 0.5 d_n^2 / \beta, & |d_n| < \beta \\
+                            |d_n| - 0.5 \beta, & \text{otherwise} \end{cases}
+        \qquad d_n = x_n - t_n
+
+    Derivative: ``d_n / beta`` for ``|d_n| <= beta``, else ``sign(d_n)``; ``+-1`` at ``|d_n| = beta``.
+    ``beta = 0`` is :class:`L1Loss`, derivative 0 at ``d_n = 0``, as torch's.
 
     Args:
-        beta (float): where the loss turns from quadratic to linear; must be >= 0. Default: 1.0.
         {reduction}
+        beta (float): where the loss turns from quadratic to linear; must be >= 0. Default: 1.0.
+
+    {pointwise_shape}
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = SmoothL1Loss(reduction="none", beta=2.0)
+    >>> loss(np.array([1.0, -3.0]), np.array([0.0, 0.0]))
+    array([0.25, 2.  ])
+    >>> loss.backward(np.array([1.0, 1.0]))
+    array([ 0.5, -1. ])
     """)
 
     def __init__(self, reduction="mean", beta=1.0):
         super().__init__(reduction)
-        if not beta >= 0:
-            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta!r}")
-        self.beta = float(beta)
+        self.beta = _check_number("SmoothL1Loss", "beta", beta, "a number >= 0", lambda v: v >= 0)
 
     def _pointwise(self, x, t):
         d = x - t
@@ -184,97 +286,134 @@ class SmoothL1Loss(_PointwiseLoss):
 _BCE_EPSILON = float(np.float32(1e-12))
 
 
-def _weight(owner, name, weight, dtype):
-    return None if weight is None else np.asarray(_array(owner, name, weight), dtype=dtype)
-
-
-class BCELoss(_PointwiseLoss):
+class BCELoss(_WeightedLoss, _PointwiseLoss):
     __doc__ = fill(r"""Binary cross-entropy on probabilities (``torch.nn.BCELoss``).
 
-    ``l_n = -w_n [t_n log(x_n) + (1 - t_n) log(1 - x_n)]``, each log clamped at -100 as torch does, so
-    probabilities of exactly 0 and 1 give finite losses.
-    Derivative: ``w_n (x_n - t_n) / max(x_n (1 - x_n), eps)`` with torch's ``eps``, the float32 value
-    nearest 1e-12 (9.99999996e-13) in both dtypes, which shows at probabilities 0 and 1.
+    .. math:: l_n = -w_n [t_n \max(\log x_n, -100) + (1 - t_n) \max(\log(1 - x_n), -100)]
+
+    Each log is clamped at -100 as torch does, so probabilities of exactly 0 and 1 give finite losses.
+    Derivative: ``w_n (x_n - t_n) / max(x_n (1 - x_n), eps)``, with torch's ``eps``: the float32 value
+    nearest 1e-12 (9.99999996e-13) in both dtypes, which shows in the gradient at ``x_n`` of 0 and 1.
+    Inputs and targets must lie in [0, 1], as torch checks.
 
     Args:
-        {weight} Broadcast against the input.
+        {weight}
         {reduction}
+
+    {pointwise_shape}
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = BCELoss(reduction="none")
+    >>> loss(np.array([0.5, 1.0, 1.0]), np.array([1.0, 1.0, 0.0]))
+    array([  0.69314718,  -0.        , 100.        ])
     """)
 
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
-        self.weight = None if weight is None else _array("BCELoss", "weight", weight)
-
     def _pointwise(self, x, t):
-        if np.any((x < 0) | (x > 1)) or np.any(np.isnan(x)):
-            raise ValueError("BCELoss: all elements of input should be between 0 and 1; "
-                             "apply a Sigmoid first, or use BCEWithLogitsLoss on logits")
+        name = "BCELoss"
+        if not np.all((x >= 0) & (x <= 1)):
+            raise ValueError(f"{name}: all elements of input should be between 0 and 1; apply a Sigmoid "
+                             f"first, or use BCEWithLogitsLoss on logits")
+        if not np.all((t >= 0) & (t <= 1)):
+            raise ValueError(f"{name}: all elements of target should be between 0 and 1")
+        w = _broadcast_weight(name, "weight", self.weight, x)
         floor = x.dtype.type(-100)
         with np.errstate(divide="ignore"):
             log_x = np.maximum(np.log(x), floor)
             log_1mx = np.maximum(np.log1p(-x), floor)
         losses = (t - 1) * log_1mx - t * log_x
         dldx = (x - t) / np.maximum((1 - x) * x, x.dtype.type(_BCE_EPSILON))
-        w = _weight("BCELoss", "weight", self.weight, x.dtype)
         return (losses, dldx) if w is None else (losses * w, dldx * w)
 
 
-class BCEWithLogitsLoss(_PointwiseLoss):
+class BCEWithLogitsLoss(_WeightedLoss, _PointwiseLoss):
     __doc__ = fill(r"""Sigmoid and binary cross-entropy in one stable step (``torch.nn.BCEWithLogitsLoss``).
 
-    ``l_n = -w_n [p t_n log sigmoid(x_n) + (1 - t_n) log(1 - sigmoid(x_n))]`` with ``p = pos_weight``,
-    computed as torch does: ``(1 - t) x - (1 + (p - 1) t) log_sigmoid(x)``, finite for logits of +-1000.
-    Derivative: ``w_n [(1 + (p - 1) t_n) sigmoid(x_n) - p t_n]``.
+    .. math:: l_n = -w_n [p_n t_n \log \sigma(x_n) + (1 - t_n) \log(1 - \sigma(x_n))]
+
+    with ``p = pos_weight``, computed as torch does,
+    ``l_n = w_n [(1 - t_n) x_n - (1 + (p_n - 1) t_n) log_sigmoid(x_n)]`` with
+    ``log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|))``, finite for logits of +-1000.
+    Derivative: ``w_n [(p_n t_n + 1 - t_n) sigmoid(x_n) - p_n t_n]``.
 
     Args:
-        {weight} Broadcast against the input.
-        pos_weight (ndarray, optional): weight of positive examples, broadcast along the last axis
-            (one per class). Default: None.
+        {weight}
         {reduction}
+        pos_weight (ndarray, optional): weight of the positive term, broadcast to the input's shape
+            (one per class along the last axis), cast like ``weight``. Default: None.
+
+    {pointwise_shape}
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = BCEWithLogitsLoss(reduction="none")
+    >>> loss(np.array([1000.0, -1000.0, 0.0]), np.array([0.0, 0.0, 1.0]))
+    array([1.00000000e+03, 0.00000000e+00, 6.93147181e-01])
     """)
 
+    _buffers = ("weight", "pos_weight")
+
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
-        self.weight = None if weight is None else _array("BCEWithLogitsLoss", "weight", weight)
-        self.pos_weight = None if pos_weight is None else _array("BCEWithLogitsLoss", "pos_weight", pos_weight)
+        super().__init__(weight, reduction)
+        self.pos_weight = _check_weight("BCEWithLogitsLoss", "pos_weight", pos_weight)
 
     def _pointwise(self, x, t):
+        name = "BCEWithLogitsLoss"
+        w = _broadcast_weight(name, "weight", self.weight, x)
+        p = _broadcast_weight(name, "pos_weight", self.pos_weight, x)
         one = x.dtype.type(1)
-        log_sigmoid = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-        e = np.exp(-np.abs(x))
+        with np.errstate(under="ignore"):
+            e = np.exp(-np.abs(x))
+        log_sigmoid = np.minimum(x, 0) - np.log1p(e)
         sigmoid = np.where(x >= 0, one / (one + e), e / (one + e))
-        p = _weight("BCEWithLogitsLoss", "pos_weight", self.pos_weight, x.dtype)
         if p is None:
             losses = (one - t) * x - log_sigmoid
             dldx = sigmoid - t
         else:
-            log_weight = (p - one) * t + one
-            losses = (one - t) * x - log_weight * log_sigmoid
-            dldx = log_weight * sigmoid - p * t
-        w = _weight("BCEWithLogitsLoss", "weight", self.weight, x.dtype)
+            losses = (one - t) * x - ((p - one) * t + one) * log_sigmoid
+            pt = p * t
+            dldx = (pt + one - t) * sigmoid - pt
         return (losses, dldx) if w is None else (losses * w, dldx * w)
 
 
 class KLDivLoss(_PointwiseLoss):
-    __doc__ = fill(r"""Kullback-Leibler divergence with the input as log-probabilities (``torch.nn.KLDivLoss``).
+    __doc__ = fill(r"""Kullback-Leibler divergence, on log-probabilities (``torch.nn.KLDivLoss``).
 
-    ``l_n = t_n (log t_n - x_n)`` (0 where ``t_n = 0``), or with ``log_target=True``
-    ``l_n = exp(t_n) (t_n - x_n)``. Derivative: ``-t_n`` (or ``-exp(t_n)``).
-    'batchmean' divides the sum by the batch size (the KL divergence of the maths); torch's 'mean'
-    divides by the number of elements.
+    .. math::
+        l_n = t_n (\log t_n - x_n) \quad (0 \text{ where } t_n = 0), \qquad
+        \text{or, with log\_target: } l_n = e^{t_n} (t_n - x_n)
+
+    Derivative: ``-t_n`` (``-exp(t_n)`` with ``log_target``).
+    'batchmean' divides the sum by the batch size ``N`` (the KL divergence of the maths; a 0-d input
+    counts as one); torch's 'mean' divides by the number of elements.
 
     Args:
-        reduction ({{'mean', 'batchmean', 'sum', 'none'}}): Default: 'mean'.
+        reduction ({'mean', 'batchmean', 'sum', 'none'}): Default: 'mean'.
         log_target (bool): whether the target is given as log-probabilities. Default: False.
+
+    {pointwise_shape}
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = KLDivLoss(reduction="batchmean")
+    >>> loss(np.log(np.array([[0.5, 0.5]])), np.array([[0.5, 0.5]]))
+    array(0.)
+    >>> loss.backward()
+    array([[-0.5, -0.5]])
     """)
 
     reductions = ("mean", "batchmean", "sum", "none")
 
     def __init__(self, reduction="mean", log_target=False):
         super().__init__(reduction)
+        if not isinstance(log_target, (bool, np.bool_)):
+            raise ValueError(f"KLDivLoss: log_target must be True or False, got {log_target!r}")
         self.log_target = bool(log_target)
 
     def _pointwise(self, x, t):
@@ -286,157 +425,231 @@ class KLDivLoss(_PointwiseLoss):
         return xlogx - t * x, -t
 
     def _count(self, x):
-        return (x.shape[0] if x.ndim else 1) if self.reduction == "batchmean" else x.size
+        if self.reduction == "batchmean":
+            return x.shape[0] if x.ndim else 1
+        return x.size
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}, log_target={self.log_target}"
 
 
-def _log_softmax(x, axis):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+class _ClassLoss(_WeightedLoss):
+    """What NLLLoss and CrossEntropyLoss share: ``ignore_index``, the class axis and the target checks.
 
+    A ``(C,)`` input gets a batch axis for the computation (``unbatched``) and loses it on the way out.
+    """
 
-class NLLLoss(_Loss):
-    __doc__ = fill(r"""Negative log-likelihood of class indices (``torch.nn.NLLLoss``); the input is log-probabilities.
-
-    ``l_n = -w_{{t_n}} x_{{n, t_n}}``, and 0 where ``t_n = ignore_index``; 'mean' divides by
-    ``sum_n w_{{t_n}}`` over the targets not ignored, not by N.
-    Input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)``; target of integer dtype, ``(N)``, ``()`` or
-    ``(N, d1, ...)``. Derivative: ``-w_{{t_n}}`` at the target class, 0 elsewhere.
-
-    Args:
-        {weight} One per class.
-        ignore_index (int): a target value that contributes nothing. Default: -100.
-        {reduction}
-    {backward}
-    """)
+    takes_probabilities = False
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
-        self.weight = None if weight is None else _array(type(self).__name__, "weight", weight)
+        super().__init__(weight, reduction)
+        name = type(self).__name__
+        if self.weight is not None and self.weight.ndim != 1:
+            raise ValueError(f"{name}: weight must be 1-D, one per class, got shape {self.weight.shape}")
+        if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
+            raise ValueError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
         self.ignore_index = int(ignore_index)
 
-    def forward(self, input, target):
+    def _prepare(self, input, target):
+        """Checked input, target and weight, with a batch axis; and whether the target is probabilities."""
         name = type(self).__name__
-        x = _float_input(name, input)
-        t = _array(name, "target", target)
+        x = _check_input(name, input)
+        t = _check_array(name, "target", target)
         if x.ndim == 0:
-            raise ValueError(f"{name}: input must have a class dimension, shape (N, C), (C,) or (N, C, d1, ...)")
-        self.squeeze = x.ndim == 1
-        if self.squeeze:
-            x, t = x[None], t[None]
-        logp = self._log_probabilities(x)
-        self.coef = self._coefficients(x, t)
-        losses = -np.sum(self.coef * logp, axis=1)
-        return self._reduce(losses[0] if self.squeeze else losses, self.denominator)
-
-    def _log_probabilities(self, x):
-        return x
-
-    def _class_weight(self, x):
-        c = x.shape[1]
-        w = _weight(type(self).__name__, "weight", self.weight, x.dtype)
+            raise ValueError(f"{name}: input must have a class axis: shape (C,), (N, C) or (N, C, d1, ...); "
+                             f"got a 0-d array")
+        probabilities = np.issubdtype(t.dtype, np.floating)
+        if probabilities and not self.takes_probabilities:
+            raise ValueError(f"{name}: target must hold class indices of an integer dtype, got {t.dtype}")
+        if not probabilities and not np.issubdtype(t.dtype, np.integer):
+            raise ValueError(f"{name}: target must hold class indices (integer dtype) or class "
+                             f"probabilities (floating dtype), got {t.dtype}")
+        if probabilities:
+            kind, expected = "class probabilities", x.shape
+        else:
+            kind, expected = "class indices", () if x.ndim == 1 else x.shape[:1] + x.shape[2:]
+        if t.shape != expected:
+            raise ValueError(f"{name}: target of {kind} has shape {t.shape}, expected {expected} for "
+                             f"input of shape {x.shape}")
+        c = x.shape[0] if x.ndim == 1 else x.shape[1]
+        w = None if self.weight is None else self.weight.astype(x.dtype, copy=False)
         if w is not None and w.shape != (c,):
-            raise ValueError(f"{type(self).__name__}: weight has shape {w.shape}, expected ({c},), one per class")
-        return np.ones(c, dtype=x.dtype) if w is None else w
+            raise ValueError(f"{name}: weight has shape {w.shape}, expected ({c},), one per class")
+        self.unbatched = x.ndim == 1
+        self.loss_shape = expected if not probabilities else expected[:1] + expected[2:]
+        if self.unbatched:
+            x, t, self.loss_shape = x[None], t[None], ()
+        return x, t, w, probabilities
 
-    def _index_coefficients(self, x, t):
-        """Per-element coefficients ``A`` with ``l = -sum_c A_c log p_c``; sets the 'mean' denominator."""
-        name = type(self).__name__
-        n, c = x.shape[0], x.shape[1]
-        if t.shape != (n,) + x.shape[2:]:
-            raise ValueError(f"{name}: target shape {t.shape} does not fit input shape {x.shape}; "
-                             f"expected {(n,) + x.shape[2:]} (shapes shown with a batch axis)")
+    def _indices(self, x, t, w):
+        """Caches ``kept`` (target not ignored), ``index`` (ignored set to 0) and ``w_t = w[t_n]`` (0 where
+        ignored), and sets the 'mean' denominator ``sum_n w_t``; returns the losses ``-w_t x_{n, t_n}``."""
+        name, c = type(self).__name__, x.shape[1]
         kept = t != self.ignore_index
         bad = kept & ((t < 0) | (t >= c))
         if bad.any():
-            raise ValueError(f"{name}: target {int(t[bad][0])} is out of range for {c} classes; expected "
-                             f"0 <= target < {c} or ignore_index={self.ignore_index}")
-        w = self._class_weight(x)
-        safe_t = np.where(kept, t, 0)
-        w_t = np.where(kept, w[safe_t], x.dtype.type(0))
-        onehot = np.zeros(x.shape, dtype=x.dtype)
-        np.put_along_axis(onehot, safe_t[:, None], 1, axis=1)
-        self.denominator = np.sum(w_t, dtype=x.dtype)
-        return onehot * np.expand_dims(w_t, 1), kept, w
+            raise ValueError(f"{name}: target {t[bad].flat[0]} is out of range for {c} classes; expected "
+                             f"0 <= target < {c}, or ignore_index ({self.ignore_index})")
+        zero = x.dtype.type(0)
+        self.kept, self.index = kept, np.where(kept, t, 0)
+        self.w_t = kept.astype(x.dtype) if w is None else np.where(kept, w[self.index], zero)
+        self.denominator = np.sum(self.w_t, dtype=x.dtype)
+        x_t = np.take_along_axis(x, np.expand_dims(self.index, 1), axis=1)[:, 0]
+        return np.where(kept, -self.w_t * x_t, zero)
 
-    def _check_indices(self, t):
-        if not np.issubdtype(t.dtype, np.integer):
-            raise ValueError(f"{type(self).__name__}: target must hold class indices of an integer dtype, "
-                             f"got {t.dtype}")
-        return t
+    def _at_targets(self, w_t, g):
+        """``w_t g_n`` at each kept target class, 0 elsewhere (and for ignored targets)."""
+        a_t = np.multiply(w_t, g, out=np.zeros_like(w_t), where=self.kept)
+        a = np.zeros(self.x_shape, dtype=a_t.dtype)
+        np.put_along_axis(a, np.expand_dims(self.index, 1), np.expand_dims(a_t, 1), axis=1)
+        return a
 
-    def _coefficients(self, x, t):
-        return self._index_coefficients(x, self._check_indices(t))[0]
+    def _upstream_batched(self, grad_output):
+        self._check_forward_done()
+        g = self._upstream(grad_output, self.loss_shape, self.dtype)
+        return g.reshape(self.x_shape[:1] + self.x_shape[2:])
 
-    def backward(self, grad_output=1.0):
-        dtype = self.coef.dtype
-        if self.squeeze and self.reduction == "none":
-            g = self._upstream(grad_output, dtype, ()).reshape(1)
-        else:
-            g = self._upstream(grad_output, dtype, self.coef.shape[:1] + self.coef.shape[2:])
-        grad = self._grad(np.expand_dims(g, 1))
-        return grad[0] if self.squeeze else grad
-
-    def _grad(self, g):
-        return -self.coef * g
+    def _unbatch(self, a):
+        return a[0] if self.unbatched else a
 
     def extra_repr(self):
         return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
 
 
-class CrossEntropyLoss(NLLLoss):
-    __doc__ = fill(r"""Log-softmax and negative log-likelihood in one stable step (``torch.nn.CrossEntropyLoss``).
+class NLLLoss(_ClassLoss):
+    __doc__ = fill(r"""Negative log-likelihood of class indices, on log-probabilities (``torch.nn.NLLLoss``).
 
-    With class indices (integer target): ``l_n = -(1 - eps) w_{{t_n}} log p_{{n, t_n}} - (eps / C) sum_c w_c log p_{{n, c}}``,
-    0 where ``t_n = ignore_index``; 'mean' divides by ``sum_n w_{{t_n}}`` over the targets not ignored
-    (torch's normalisation, for the smoothing term too).
-    With class probabilities (floating target of the input's shape):
-    ``l_n = -sum_c w_c q_{{n, c}} log p_{{n, c}}``, ``q = (1 - eps) t + eps / C``; 'mean' divides by N.
-    ``log p`` is the max-shifted log-softmax over dim 1, finite for logits of +-1000.
-    Derivative: ``softmax(x) * sum_c A_c - A`` where ``l = -sum_c A_c log p_c``.
+    .. math::
+        l_n = -w_{t_n} x_{n, t_n} \quad (0 \text{ where } t_n = \text{ignore\_index}), \qquad
+        \text{'mean'} = \sum_n l_n / \sum_{n: t_n \ne \text{ignore\_index}} w_{t_n}
+
+    'mean' divides by the summed weights of the targets not ignored, not by N; with every target
+    ignored that is 0/0, nan, as torch's.
+    Derivative: ``-w_{t_n}`` at the target class, 0 at the other classes and for ignored targets.
 
     Args:
-        {weight} One per class.
-        ignore_index (int): a target value that contributes nothing (class-index targets only). Default: -100.
+        {weight}
+        {ignore_index}
         {reduction}
-        label_smoothing (float): ``eps`` in [0, 1]. Default: 0.0.
+
+    Shape: input ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``; target of an integer dtype, ``()``,
+    ``(N,)`` or ``(N, d1, ..., dK)``, each in ``[0, C)`` or ``ignore_index``; output a 0-d array, or
+    the target's shape for 'none'.
+
     {backward}
+
+    Examples
+    --------
+    >>> loss = NLLLoss(weight=np.array([1.0, 3.0]))
+    >>> loss(np.log(np.array([[0.5, 0.5], [0.25, 0.75]])), np.array([0, 1]))
+    array(0.38904835)
+    >>> loss.backward()
+    array([[-0.25,  0.  ],
+           [ 0.  , -0.75]])
     """)
+
+    def forward(self, input, target):
+        x, t, w, _ = self._prepare(input, target)
+        self.x_shape, self.dtype = x.shape, x.dtype
+        return self._reduce(self._unbatch(self._indices(x, t, w)), self.denominator)
+
+    def backward(self, grad_output=1.0):
+        return self._unbatch(self._at_targets(-self.w_t, self._upstream_batched(grad_output)))
+
+
+class CrossEntropyLoss(_ClassLoss):
+    __doc__ = fill(r"""Softmax cross-entropy on logits, in one stable step (``torch.nn.CrossEntropyLoss``).
+
+    With ``log p = log_softmax(x)`` along axis 1 (max-shifted, finite for logits of +-1000), ``eps`` the
+    label smoothing and ``C`` the number of classes, as torch computes it:
+
+    class indices (integer target), ``t_n`` not ignored (ignored targets give 0):
+
+    .. math::
+        l_n = (1 - \epsilon) (-w_{t_n} \log p_{n, t_n}) + \frac{\epsilon}{C} (-\sum_c w_c \log p_{n, c})
+
+    'mean' divides the sum of each of the two terms by ``sum_n w_{t_n}`` over the targets not ignored
+    (not by N; nan when every target is ignored);
+
+    class probabilities (floating target of the input's shape), ``q = (1 - eps) t + eps / C``:
+
+    .. math:: l_n = -\sum_c w_c q_{n, c} \log p_{n, c}
+
+    'mean' divides by N (times ``d1 ... dK``), whatever the weights.
+    Derivative: writing ``l_n = -sum_c A_{n, c} log p_{n, c}``, ``grad_x = p sum_c A - A``: for class
+    indices ``A = (1 - eps) w_{t_n} onehot(t_n) + (eps / C) w`` (0 for ignored targets), for
+    probabilities ``A = w q``.
+
+    Args:
+        {weight}
+        {ignore_index}
+        {reduction}
+        label_smoothing (float): ``eps`` in [0, 1]; the target is mixed with the uniform distribution.
+            Default: 0.0.
+
+    Shape: input ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``; target either class indices of an
+    integer dtype, ``()``, ``(N,)`` or ``(N, d1, ..., dK)``, each in ``[0, C)`` or ``ignore_index``, or
+    class probabilities of a floating dtype and the input's shape; output a 0-d array, or for 'none'
+    ``()``, ``(N,)`` or ``(N, d1, ..., dK)``.
+
+    {backward}
+
+    Examples
+    --------
+    >>> loss = CrossEntropyLoss()
+    >>> loss(np.array([[0.0, 0.0], [1000.0, -1000.0]]), np.array([1, 0]))
+    array(0.34657359)
+    >>> loss.backward()
+    array([[ 0.25, -0.25],
+           [ 0.  ,  0.  ]])
+    """)
+
+    takes_probabilities = True
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(weight, ignore_index, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _check_number("CrossEntropyLoss", "label_smoothing", label_smoothing,
+                                             "a number in [0, 1]", lambda v: 0 <= v <= 1)
 
-    def _log_probabilities(self, x):
-        logp = _log_softmax(x, axis=1)
-        self.p = np.exp(logp)
-        return logp
-
-    def _coefficients(self, x, t):
-        eps = x.dtype.type(self.label_smoothing)
-        c = x.shape[1]
-        if np.issubdtype(t.dtype, np.floating):
-            if t.shape != x.shape:
-                raise ValueError(f"CrossEntropyLoss: probability target shape {t.shape} differs from input "
-                                 f"shape {x.shape}; class probabilities must match the input's shape")
+    def forward(self, input, target):
+        x, t, w, probabilities = self._prepare(input, target)
+        self.x_shape, self.dtype = x.shape, x.dtype
+        c, eps = x.shape[1], self.label_smoothing
+        shifted = x - np.max(x, axis=1, keepdims=True)
+        with np.errstate(under="ignore"):
+            self.logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        self.w_c = None if w is None else w.reshape((1, c) + (1,) * (x.ndim - 2))
+        if probabilities:
+            self.kept = None
             q = t.astype(x.dtype, copy=False)
-            if eps:
-                q = q * (1 - eps) + eps / x.dtype.type(c)
+            if eps > 0:
+                q = q * x.dtype.type(1 - eps) + x.dtype.type(eps / c)
+            self.coef = q if w is None else q * self.w_c
             self.denominator = x.dtype.type(x.size // c)
-            return q * np.expand_dims(self._class_weight(x), tuple(i for i in range(x.ndim) if i != 1))
-        coef, kept, w = self._index_coefficients(x, self._check_indices(t))
-        if eps:
-            w_all = np.expand_dims(w, tuple(i for i in range(x.ndim) if i != 1))
-            coef = (1 - eps) * coef + (eps / x.dtype.type(c)) * w_all * np.expand_dims(kept, 1).astype(x.dtype)
-        return coef
+            losses = -np.sum(self.logp * q if w is None else self.logp * q * self.w_c, axis=1)
+            return self._reduce(self._unbatch(losses), self.denominator)
+        value = self._reduce(self._unbatch(self._indices(self.logp, t, w)), self.denominator)
+        if eps == 0:
+            return value
+        weighted_logp = self.logp if w is None else self.logp * self.w_c
+        smooth = np.where(self.kept, -np.sum(weighted_logp, axis=1), x.dtype.type(0))
+        smooth = self._reduce(self._unbatch(smooth), self.denominator)
+        return np.asarray(x.dtype.type(1 - eps) * value + smooth * x.dtype.type(eps / c))
 
-    def _grad(self, g):
-        a = self.coef * g
-        return self.p * np.sum(a, axis=1, keepdims=True) - a
+    def backward(self, grad_output=1.0):
+        g = self._upstream_batched(grad_output)
+        eps, c = self.label_smoothing, self.x_shape[1]
+        if self.kept is None:
+            a = self.coef * np.expand_dims(g, 1)
+        else:
+            a = self._at_targets(self.w_t, g)
+            if eps > 0:
+                g_kept = np.expand_dims(np.where(self.kept, g, self.dtype.type(0)), 1)
+                smooth = g_kept if self.w_c is None else self.w_c * g_kept
+                a = self.dtype.type(1 - eps) * a + self.dtype.type(eps / c) * smooth
+        with np.errstate(under="ignore"):
+            p = np.exp(self.logp)
+        return self._unbatch(p * np.sum(a, axis=1, keepdims=True) - a)
 
     def extra_repr(self):
         return (f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, "

@@ -22,10 +22,14 @@ class Parameter:
         return self.data.dtype
 
     def accumulate(self, grad):
-        """Add ``grad`` into ``self.grad`` (gradients accumulate, as in torch)."""
+        """Add ``grad`` into ``self.grad`` (gradients accumulate, as in torch).
+
+        ``grad`` must be a fresh array that nothing else holds (a result just computed): the first
+        gradient is kept as it is, without a copy, and later ones are added into it in place.
+        """
         grad = np.asarray(grad, dtype=self.data.dtype)
         if self.grad is None:
-            self.grad = grad.copy()
+            self.grad = grad
         else:
             self.grad += grad
 
@@ -144,7 +148,10 @@ class Module:
 class Sequential(Module):
     """A chain of modules (``torch.nn.Sequential``); children are named ``0``, ``1``, ...
 
-    ``backward`` runs the children's ``backward`` in reverse order.
+    ``backward`` runs the children's ``backward`` in reverse order and returns the gradient with
+    respect to the input. ``backward(grad, input_grad=False)`` says the input is data whose gradient
+    is not wanted: the first child (a ``Linear``) then skips that product and None is returned, as
+    torch's autograd skips it for an input that does not require grad.
     """
 
     def __init__(self, *modules):
@@ -168,7 +175,7 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def backward(self, grad):
-        for module in reversed(list(self)):
-            grad = module.backward(grad)
+    def backward(self, grad, input_grad=True):
+        for i, module in reversed(list(enumerate(self))):
+            grad = module.backward(grad) if i > 0 or input_grad else module.backward(grad, input_grad=False)
         return grad
