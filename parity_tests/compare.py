@@ -5,7 +5,21 @@ with NaN equal to NaN; the report is its report (mismatch count, greatest differ
 index, "up to X allowed") plus the two numbers every check records:
 ``max_abs_err = max|got - want|`` and ``max_rel_err = max|got - want| / max|want|``.
 """
+from typing import NamedTuple
+
 import numpy as np
+
+
+class Verdict(NamedTuple):
+    """One item judged: the errors measured, the tolerances they were held to, what went wrong
+    (None when it passed) and a note on how it was judged (statistical judges name their tests)."""
+
+    max_abs: float
+    max_rel: float
+    atol: float
+    rtol: float
+    problem: str = None
+    note: str = ""
 
 
 def errors(got, want):
@@ -64,3 +78,21 @@ def compare(got, want, rtol, atol):
                f"Greatest absolute difference: {diff[worst]:.3g} at index {worst} (up to {atol:g} allowed)\n"
                f"Greatest relative difference: {rel[worst_rel]:.3g} at index {worst_rel} (up to {rtol:g} allowed)")
     return max_abs, max_rel, problem
+
+
+def elementwise(got, want, tol):
+    """The default judge: :func:`compare` under the ``{'rtol', 'atol'}`` pair ``tol``."""
+    max_abs, max_rel, problem = compare(got, want, **tol)
+    return Verdict(max_abs, max_rel, tol["atol"], tol["rtol"], problem)
+
+
+def max_norm(got, want, tol):
+    """``|got - want| <= atol + rtol * max|want|`` for every element: the error relative to the array's
+    scale (``max_rel_err <= rtol``), not to each element, for gradients measured by finite differences."""
+    want_ = np.asarray(want, dtype=np.float64)
+    scale = float(np.max(np.abs(want_))) if want_.size else 0.0
+    max_abs, max_rel, problem = compare(got, want, rtol=0.0, atol=tol["atol"] + tol["rtol"] * scale)
+    if problem and max_rel is not None:
+        problem = (f"Error relative to the greatest |expected| ({scale:.3g}): {max_rel:.3g} "
+                   f"(up to {tol['rtol']:g} allowed)\n{problem}")
+    return Verdict(max_abs, max_rel, tol["atol"], tol["rtol"], problem)

@@ -11,6 +11,9 @@ from typing import Callable
 import numpy as np
 
 DTYPES = ("float32", "float64")
+KIND_DTYPES = {"gradcheck": ("float64",)}
+"""Kinds checked in fewer dtypes: central differences need float64's precision (in float32 the
+difference quotient keeps about 2 of its 7 digits)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class Entry:
     functional: str = None
     tol: dict = None
     dtypes: tuple = DTYPES
+
+    def dtypes_for(self, kind):
+        """The dtypes ``kind`` is checked in: ``dtypes``, less those ``KIND_DTYPES`` rules out for the kind."""
+        return tuple(d for d in self.dtypes if d in KIND_DTYPES.get(kind, DTYPES))
 
     def domain_for(self, kind):
         """The domain of ``kind``: ``domain`` itself, or its entry when it is a dict keyed by kind."""
@@ -179,6 +186,218 @@ def linear_domain(rng, dtype):
             case("3-D input (2, 4, 5)", (2, 4, 5))]
 
 
+class ByKind(dict):
+    """A domain per check kind: the kinds named, and ``default`` for every other kind."""
+
+    def __init__(self, default, **kinds):
+        super().__init__(kinds)
+        self.default = default
+
+    def __missing__(self, kind):
+        return self.default
+
+
+def smooth(domain, kinks=(), clip=None, of_difference=False, margin=1e-3):
+    """``domain`` made fit for central differences (``gradcheck``): the differentiated input ``args[0]``
+    clipped into ``clip`` (where the difference quotient keeps its digits) and moved at least ``margin``
+    away from each of ``kinks`` -- the kinks of ``args[0] - args[1]`` when ``of_difference`` (a loss of
+    input minus target) -- so no step of 1e-6 straddles a kink."""
+    def smoothed(rng, dtype):
+        cases = domain(rng, dtype)
+        for case in cases:
+            x = np.asarray(case["args"][0], dtype=np.float64)
+            x = np.clip(x, *clip) if clip else x
+            base = np.asarray(case["args"][1], dtype=np.float64) if of_difference else 0.0
+            d = x - base
+            for k in kinks:
+                d = np.where(np.abs(d - k) < margin, k + np.where(d >= k, margin, -margin), d)
+            case["args"] = [(base + d).astype(dtype), *case["args"][1:]]
+            case["name"] += ", off the kinks" if kinks else ""
+        return cases
+    return smoothed
+
+
+def dropout_domain(rng, dtype):
+    """Train mode at several p (the keep-mask replayed on torch's side), p = 0 and p = 1, eval mode."""
+    def case(name, x, p, train=True):
+        return {"name": name, "args": [x.astype(dtype)], "kwargs": {"p": p}, "train": train,
+                "seed": int(rng.integers(2**31)), "replay": ["mask"]}
+    return [case("p=0.5, (16, 8)", rng.standard_normal((16, 8)), 0.5),
+            case("p=0.2, 3-D (2, 3, 5)", rng.standard_normal((2, 3, 5)), 0.2),
+            case("p=0.9, special points, batch size 1", np.array([SPECIAL]), 0.9),
+            case("p=0 keeps everything", rng.standard_normal((6, 4)), 0.0),
+            case("p=1 drops everything", rng.standard_normal((6, 4)), 1.0),
+            case("eval mode, p=0.5", rng.standard_normal((6, 4)), 0.5, train=False)]
+
+
+def dropout_draws_domain(rng, dtype):
+    """Ones through Dropout on large inputs: each element must be kept with probability 1 - p."""
+    return [{"name": f"p={p}, {shape}", "args": [np.ones(shape, dtype=dtype)], "kwargs": {"p": p},
+             "seed": int(rng.integers(2**31)), "law": {"y": ("binomial", 1 - p)}}
+            for p, shape in ((0.5, (1000, 100)), (0.2, (200, 10, 50)), (0.9, (1000, 100)))]
+
+
+def _affine_state(rng, shape, dtype):
+    return {"weight": rng.uniform(0.5, 1.5, shape).astype(dtype), "bias": rng.uniform(-0.5, 0.5, shape).astype(dtype)}
+
+
+def _running_state(rng, c, dtype, tracked=3):
+    return {"running_mean": (0.5 * rng.standard_normal(c)).astype(dtype),
+            "running_var": rng.uniform(0.5, 2.0, c).astype(dtype), "num_batches_tracked": np.array(tracked)}
+
+
+def batch_norm_domain(gradcheck=False):
+    """BatchNorm1d in training and eval mode, 2-D and 3-D, each option; channels with their own mean
+    and scale; batch size 1 where the statistics still have more than one value (or come from the
+    running buffers). Not for ``gradcheck``: batch size 2 (the output is +-1 whatever the input, its
+    gradient ~1e-5 is round-off to central differences) and, in float64 only, inputs of mean 100 and
+    1000 (cancellation; torch's own float32 kernel is ~1e-5 off there, no oracle for float32)."""
+    def domain(rng, dtype):
+        def case(name, shape, train=True, loc=0.0, **kwargs):
+            c = shape[1]
+            kwargs = {"num_features": c, "dtype": np.dtype(dtype), **kwargs}
+            state = {**(_affine_state(rng, c, dtype) if kwargs.get("affine", True) else {}),
+                     **(_running_state(rng, c, dtype) if kwargs.get("track_running_stats", True) else {})}
+            scale = rng.uniform(0.5, 3.0, c).reshape((1, c) + (1,) * (len(shape) - 2))
+            x = loc + scale * rng.standard_normal(shape) + rng.standard_normal(scale.shape)
+            return {"name": name, "args": [x.astype(dtype)], "kwargs": kwargs, "state": state, "train": train}
+        cases = [case("training, (16, 5)", (16, 5)), case("training, 3-D (4, 5, 7)", (4, 5, 7)),
+                 case("eval, running statistics", (16, 5), train=False),
+                 case("eval, 3-D (4, 5, 7)", (4, 5, 7), train=False),
+                 case("momentum=None", (16, 5), momentum=None), case("momentum=0.3, eps=1e-3", (8, 3), momentum=0.3, eps=1e-3),
+                 case("affine=False", (16, 5), affine=False), case("affine=False, eval", (8, 4), train=False, affine=False),
+                 case("track_running_stats=False", (16, 5), track_running_stats=False),
+                 case("track_running_stats=False, eval", (8, 5), train=False, track_running_stats=False),
+                 case("batch size 1, 3-D (1, 4, 6)", (1, 4, 6)), case("eval, batch size 1", (1, 4), train=False)]
+        if not gradcheck:
+            cases.append(case("batch size 2", (2, 4)))
+        if not gradcheck and dtype == np.float64:
+            cases += [case("mean 100", (32, 4), loc=100.0), case("mean 1000, eval", (8, 4), train=False, loc=1000.0)]
+        return cases
+    return domain
+
+
+def batch_norm_state_domain(rng, dtype):
+    """Several forwards in a row (training, an eval one between, training again): the running
+    statistics, the unbiased variance, ``num_batches_tracked`` after each."""
+    def case(name, shape, trains=(True,) * 4 + (False,) + (True,) * 3, **kwargs):
+        c = shape[1]
+        steps = [{"x": (2.0 + 3.0 * rng.standard_normal(shape)).astype(dtype), "train": t} for t in trains]
+        kwargs = {"num_features": c, "dtype": np.dtype(dtype), **kwargs}
+        return {"name": name, "kwargs": kwargs, "steps": steps}
+    return [case("momentum=0.1, (16, 5)", (16, 5)), case("momentum=None (cumulative average)", (16, 5), momentum=None),
+            case("3-D (4, 3, 6), momentum=0.5", (4, 3, 6), momentum=0.5), case("batch size 2", (2, 3)),
+            case("affine=False", (8, 3), affine=False),
+            case("track_running_stats=False", (8, 3), track_running_stats=False)]
+
+
+def layer_norm_domain(gradcheck=False):
+    """LayerNorm over the last dim and over the last two, with and without ``elementwise_affine``,
+    batch size 1; in float64, not for ``gradcheck``, inputs of mean 1000 (cancellation; torch's own
+    float32 kernel is ~1e-5 off there)."""
+    def domain(rng, dtype):
+        def case(name, shape, normalized_shape, loc=0.0, **kwargs):
+            kwargs = {"normalized_shape": normalized_shape, "dtype": np.dtype(dtype), **kwargs}
+            shape_ = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+            state = _affine_state(rng, shape_, dtype) if kwargs.get("elementwise_affine", True) else {}
+            x = loc + 2.0 * rng.standard_normal(shape) + rng.standard_normal(shape[:-1] + (1,))
+            return {"name": name, "args": [x.astype(dtype)], "kwargs": kwargs, "state": state}
+        cases = [case("(8, 5)", (8, 5), 5), case("3-D (2, 3, 4), normalized_shape=(3, 4)", (2, 3, 4), (3, 4)),
+                 case("elementwise_affine=False", (6, 7), 7, elementwise_affine=False),
+                 case("eps=1e-2, batch size 1", (1, 6), 6, eps=1e-2)]
+        if not gradcheck and dtype == np.float64:
+            cases.append(case("mean 1000", (4, 8), 8, loc=1000.0))
+        return cases
+    return domain
+
+
+def linear_init_domain(rng, dtype):
+    """A new Linear's weight and bias, torch's default initialisation (uniform in +-1/sqrt(in_features))."""
+    return [{"name": f"Linear({n_in}, {n_out})", "kwargs": {"in_features": n_in, "out_features": n_out,
+                                                             "dtype": np.dtype(dtype)},
+             "seed": int(rng.integers(2**31)), "law": {"weight": "uniform", "bias": "uniform"}}
+            for n_in, n_out in ((512, 256), (64, 4096))]
+
+
+def init_domain(law, *variants):
+    """One case per ``(shape, kwargs)`` of ``variants``: an array of that shape filled by the init function.
+    With a ``law`` ('uniform' or 'normal') the fill is random: seeded, judged against torch's draws."""
+    def domain(rng, dtype):
+        cases = []
+        for shape, kwargs in variants:
+            case = {"name": f"{shape}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()), "shape": shape,
+                    "dtype": np.dtype(dtype).name, "kwargs": kwargs}
+            if law:
+                case.update(seed=int(rng.integers(2**31)), law={"tensor": law})
+            cases.append(case)
+        return cases
+    return domain
+
+
+GAINS = [("linear", None), ("conv1d", None), ("conv2d", None), ("conv3d", None), ("conv_transpose1d", None),
+         ("conv_transpose2d", None), ("conv_transpose3d", None), ("sigmoid", None), ("tanh", None),
+         ("relu", None), ("relu", 0.5), ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 0),
+         ("leaky_relu", 3), ("leaky_relu", True), ("leaky_relu", "0.2"), ("selu", None), ("relu6", None),
+         ("softmax", None)]
+"""Every nonlinearity torch's ``calculate_gain`` knows, leaky_relu's ``param`` as None, float, int, bool
+and str (the last two are ValueErrors), and names it does not know (ValueErrors)."""
+
+
+def gain_domain(rng, dtype):
+    return [{"name": "every nonlinearity", "gains": GAINS}]
+
+
+def _layer(cls, seed=None, replay=None, **kwargs):
+    layer = {"cls": cls, "kwargs": kwargs}
+    layer.update({k: v for k, v in (("seed", seed), ("replay", replay)) if v is not None})
+    return layer
+
+
+INITIAL_STATE = {
+    "Linear": lambda rng, kw, dtype: {
+        "weight": rng.uniform(-1, 1, (kw["out_features"], kw["in_features"])) / np.sqrt(kw["in_features"]),
+        "bias": rng.uniform(-1, 1, kw["out_features"]) / np.sqrt(kw["in_features"])},
+    "BatchNorm1d": lambda rng, kw, dtype: {**_affine_state(rng, kw["num_features"], dtype),
+                                           **_running_state(rng, kw["num_features"], dtype, tracked=0)},
+    "LayerNorm": lambda rng, kw, dtype: _affine_state(rng, kw["normalized_shape"], dtype),
+}
+"""Starting weights and buffers of a model's layers, by class (layers without state are absent)."""
+
+
+def model_domain(layers, optimizer, steps=100, batch_size=32):
+    """Lockstep training of the network ``layers(dtype, rng)`` (a list of ``_layer``) on breast_cancer,
+    standardised: fixed minibatches, given starting weights, ``optimizer`` = SGD's arguments; Dropout's
+    masks are replayed on torch's side step by step, and the eval-mode outputs are compared at the end."""
+    def domain(rng, dtype):
+        from sklearn.datasets import load_breast_cancer
+
+        X, y = load_breast_cancer(return_X_y=True)
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+        net = layers(np.dtype(dtype), rng)
+        state = {f"{i}.{k}": np.asarray(v).astype(dtype if np.asarray(v).dtype.kind == "f" else np.int64)
+                 for i, layer in enumerate(net) if layer["cls"] in INITIAL_STATE
+                 for k, v in INITIAL_STATE[layer["cls"]](rng, layer["kwargs"], dtype).items()}
+        batches = [rng.choice(len(X), batch_size, replace=False) for _ in range(steps)]
+        return [{"name": f"{steps} steps, batch {batch_size}, breast_cancer, SGD {optimizer}", "X": X.astype(dtype),
+                 "y": y, "layers": net, "state": state, "batches": batches, "optimizer": optimizer}]
+    return domain
+
+
+def batch_norm_dropout_mlp(dtype, rng):
+    return [_layer("Linear", in_features=30, out_features=32, dtype=dtype), _layer("BatchNorm1d", num_features=32, dtype=dtype),
+            _layer("ReLU"), _layer("Dropout", p=0.2, seed=int(rng.integers(2**31)), replay="mask"),
+            _layer("Linear", in_features=32, out_features=16, dtype=dtype), _layer("BatchNorm1d", num_features=16, dtype=dtype),
+            _layer("ReLU"), _layer("Dropout", p=0.1, seed=int(rng.integers(2**31)), replay="mask"),
+            _layer("Linear", in_features=16, out_features=2, dtype=dtype)]
+
+
+def layer_norm_mlp(dtype, rng):
+    return [_layer("Linear", in_features=30, out_features=32, dtype=dtype), _layer("LayerNorm", normalized_shape=32, dtype=dtype),
+            _layer("Tanh"), _layer("Linear", in_features=32, out_features=16, dtype=dtype),
+            _layer("LayerNorm", normalized_shape=16, dtype=dtype), _layer("GELU"),
+            _layer("Linear", in_features=16, out_features=2, dtype=dtype)]
+
+
 def training_domain(optimizer, steps=200, batch_size=32, sizes=(30, 32, 16, 2)):
     """Minibatch training of an MLP on breast_cancer (shipped with scikit-learn), standardised; fixed
     batches and torch-style initial weights; ``optimizer`` holds the optimizer's arguments."""
@@ -196,6 +415,37 @@ def training_domain(optimizer, steps=200, batch_size=32, sizes=(30, 32, 16, 2)):
         return [{"name": f"{steps} steps, batch {batch_size}, breast_cancer, {optimizer}", "X": X.astype(dtype),
                  "y": y, "sizes": sizes, "state": state, "batches": batches, "optimizer": optimizer}]
     return domain
+
+
+def _torch_style_state(rng, sizes, dtype, scale=1.0):
+    state = {}
+    for i in range(len(sizes) - 1):
+        bound = scale / np.sqrt(sizes[i])
+        state[f"{2 * i}.weight"] = rng.uniform(-bound, bound, (sizes[i + 1], sizes[i])).astype(dtype)
+        state[f"{2 * i}.bias"] = rng.uniform(-bound, bound, sizes[i + 1]).astype(dtype)
+    return state
+
+
+def predict_proba_domain(rng, dtype):
+    """Networks with given weights on standardised data sets shipped with scikit-learn: 3, 10 and 2
+    classes, each hidden activation sklearn's ``MLPClassifier`` has, saturated logits, batch size 1."""
+    from sklearn import datasets
+
+    def standard(X):
+        return ((X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-12)).astype(dtype)
+
+    iris = standard(datasets.load_iris().data)
+    digits = standard(datasets.load_digits().data[:200])
+    cancer = standard(datasets.load_breast_cancer().data[:200])
+
+    def case(name, X, sizes, activation, scale=1.0):
+        return {"name": name, "X": X, "sizes": sizes, "activation": activation,
+                "state": _torch_style_state(rng, sizes, dtype, scale)}
+    return [case("iris, 3 classes, ReLU, hidden (16, 8)", iris, (4, 16, 8, 3), "ReLU"),
+            case("iris, saturated logits (weights x 40), Tanh", iris, (4, 16, 3), "Tanh", scale=40.0),
+            case("digits, 10 classes, Tanh, hidden (32,)", digits, (64, 32, 10), "Tanh"),
+            case("breast_cancer, 2 classes, Sigmoid, hidden (8,)", cancer, (30, 8, 2), "Sigmoid"),
+            case("batch size 1, Identity, hidden (5, 4)", iris[:1], (4, 5, 4, 3), "Identity")]
 
 
 def optimizer_domain(grid, steps=8):
@@ -249,11 +499,16 @@ def clip_domain(*variants):
 
 def _activation(name, functional=None, extra=(), **kwargs):
     label = name + (f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})" if kwargs else "")
-    return Entry(label, "activation", name, activation_domain(*extra), kwargs=kwargs, functional=functional)
+    domain = ByKind(activation_domain(*extra),
+                    gradcheck=smooth(activation_domain(*extra), kinks=SPECIAL + list(extra), clip=(-30.0, 30.0)))
+    return Entry(label, "activation", name, domain, kinds=("forward", "backward", "gradcheck"), kwargs=kwargs,
+                 functional=functional)
 
 
-def _loss(name, domain):
-    return Entry(name, "loss", name, domain)
+def _loss(name, domain, **smoothing):
+    """A loss entry; ``smoothing`` (see ``smooth``) keeps its gradcheck inputs off its kinks."""
+    return Entry(name, "loss", name, ByKind(domain, gradcheck=smooth(domain, **smoothing)),
+                 kinds=("forward", "backward", "gradcheck"))
 
 
 REGISTRY = [
@@ -282,17 +537,22 @@ REGISTRY = [
     _activation("LogSoftmax"),
     _activation("LogSoftmax", dim=1),
     _loss("MSELoss", regression_domain),
-    _loss("L1Loss", regression_domain),
-    _loss("HuberLoss", regression_domain),
-    _loss("SmoothL1Loss", regression_domain),
-    _loss("BCELoss", bce_domain),
-    _loss("BCEWithLogitsLoss", bce_logits_domain),
-    _loss("CrossEntropyLoss", cross_entropy_domain),
+    _loss("L1Loss", regression_domain, kinks=(0.0,), of_difference=True),
+    _loss("HuberLoss", regression_domain, kinks=(0.0, 1.0, -1.0), of_difference=True),
+    _loss("SmoothL1Loss", regression_domain, kinks=(0.0, 1.0, -1.0), of_difference=True),
+    _loss("BCELoss", bce_domain, clip=(0.02, 0.98)),
+    _loss("BCEWithLogitsLoss", bce_logits_domain, clip=(-20.0, 20.0)),
+    _loss("CrossEntropyLoss", cross_entropy_domain, clip=(-20.0, 20.0)),
     _loss("NLLLoss", nll_domain),
     _loss("KLDivLoss", kl_domain),
-    Entry("Linear", "layer", "Linear", linear_domain, kinds=("forward", "backward", "param_grad")),
+    Entry("Linear", "layer", "Linear", ByKind(linear_domain, distribution=linear_init_domain),
+          kinds=("forward", "backward", "param_grad", "gradcheck", "distribution")),
     Entry("MLP-SGD", "model", "Sequential", training_domain({"lr": 0.05, "momentum": 0.9}), kinds=("model",),
           subject="training", oracle="training"),
+    # predict_proba with identical weights, compared with torch ('proba') and with scikit-learn's
+    # MLPClassifier ('proba.sklearn'): the three-way parity behind twinnet baseline.
+    Entry("MLP-predict_proba", "model", "Sequential", predict_proba_domain, kinds=("forward",),
+          subject="predict_proba", oracle="predict_proba"),
 ]
 
 
@@ -361,4 +621,40 @@ REGISTRY += [
           kinds=("forward",), subject="clip", oracle="clip"),
     Entry("clip_grad_value_", "utility", "clip_grad_value_", clip_domain({"clip_value": 0.3}, {"clip_value": 10.0}),
           kinds=("forward",), subject="clip", oracle="clip"),
+]
+
+
+def _init(name, law, *variants):
+    return Entry(name, "init", "init", init_domain(law, *variants), kinds=("distribution",) if law else ("forward",),
+                 functional=name, subject="init", oracle="init")
+
+
+REGISTRY += [
+    Entry("Dropout", "layer", "Dropout", ByKind(dropout_domain, distribution=dropout_draws_domain),
+          kinds=("forward", "backward", "gradcheck", "distribution")),
+    Entry("BatchNorm1d", "layer", "BatchNorm1d",
+          ByKind(batch_norm_domain(), state=batch_norm_state_domain, gradcheck=batch_norm_domain(gradcheck=True)),
+          kinds=("forward", "backward", "param_grad", "state", "gradcheck")),
+    Entry("LayerNorm", "layer", "LayerNorm", ByKind(layer_norm_domain(), gradcheck=layer_norm_domain(gradcheck=True)),
+          kinds=("forward", "backward", "param_grad", "gradcheck")),
+    _init("uniform_", "uniform", ((256, 512), {}), ((128, 1024), {"a": -0.5, "b": 2.0})),
+    _init("normal_", "normal", ((256, 512), {}), ((128, 1024), {"mean": 1.5, "std": 0.3})),
+    _init("xavier_uniform_", "uniform", ((256, 512), {}), ((64, 32, 3, 3), {"gain": 5.0 / 3})),
+    _init("xavier_normal_", "normal", ((512, 256), {}), ((64, 16, 5), {"gain": 2.0 ** 0.5})),
+    _init("kaiming_uniform_", "uniform", ((256, 512), {}), ((256, 512), {"a": 5.0 ** 0.5}),
+          ((128, 64, 3, 3), {"mode": "fan_out", "nonlinearity": "relu"}),
+          ((512, 256), {"a": 0.2, "mode": "FAN_OUT"}), ((64, 16, 5), {"nonlinearity": "selu"})),
+    _init("kaiming_normal_", "normal", ((256, 512), {}), ((128, 64, 3, 3), {"mode": "fan_out", "nonlinearity": "relu"}),
+          ((512, 256), {"a": 0.2}), ((64, 300), {"nonlinearity": "tanh"})),
+    _init("constant_", None, ((3, 4), {"val": 0.25}), ((5,), {"val": -2.0})),
+    _init("ones_", None, ((3, 4), {})),
+    _init("zeros_", None, ((3, 4), {}), ((2, 3, 4), {})),
+    Entry("calculate_gain", "init", "init", gain_domain, kinds=("forward",), functional="calculate_gain",
+          subject="init", oracle="init", dtypes=("float64",)),
+    Entry("MLP-BatchNorm-Dropout-SGD", "model", "Sequential",
+          model_domain(batch_norm_dropout_mlp, {"lr": 0.05, "momentum": 0.9}), kinds=("model",),
+          subject="training", oracle="training"),
+    Entry("MLP-LayerNorm-SGD", "model", "Sequential",
+          model_domain(layer_norm_mlp, {"lr": 0.05, "momentum": 0.9, "nesterov": True}), kinds=("model",),
+          subject="training", oracle="training"),
 ]
