@@ -1,0 +1,64 @@
+"""``twinnet bench`` end to end on the smallest size with a few repeats: the JSON's shape, not timings
+(the benchmark itself checks its targets)."""
+import json
+
+import pytest
+
+from scripts import bench
+from scripts.cli import main
+
+
+@pytest.fixture
+def fast(monkeypatch):
+    monkeypatch.setattr(bench, "PEAK_N", 64)
+    monkeypatch.setattr(bench, "PRESETS", {k: {**v, "warmup_s": 0.0} for k, v in bench.PRESETS.items()})
+    monkeypatch.setattr(bench, "COMPONENT_ROWS", {"quick": (8,), "full": (8,)})
+
+
+def test_bench_json(fast, tmp_path, capsys):
+    out, png = tmp_path / "bench.json", tmp_path / "bench.png"
+    assert main(["bench", "--quick", "--sizes", "tiny", "--repeats", "3", "--threads", "1",
+                 "--json", str(out), "--plot", str(png)]) == 0
+    report = json.loads(out.read_text())
+    assert report["threads"] == 1 and report["device"] == "cpu"
+    assert set(report["matmul_peak_gflops"]) == {"float32", "float64"}
+    assert [(r["dtype"], r["phase"]) for r in report["rows"]] == [
+        (d, p) for d in ("float32", "float64") for p in ("forward", "backward", "step", "train_step")]
+    row = report["rows"][-1]
+    assert {"size", "dtype", "phase", "scratch_s", "torch_s", "ratio", "scratch_gflops", "torch_gflops",
+            "scratch_iqr_s", "torch_iqr_s", "scratch_peak_fraction", "torch_peak_fraction"} <= set(row)
+    assert row["size"] == "b32-20x64x64x2" and row["scratch_s"] > 0 and row["torch_s"] > 0
+    assert row["ratio"] == pytest.approx(row["scratch_s"] / row["torch_s"])
+    step_row = report["rows"][2]
+    assert step_row["phase"] == "step" and step_row["scratch_gflops"] is None
+    for run in report["runs"]:
+        assert run["repeats"] == 3 and run["scratch_peak_mib"] > 0
+        assert run["param_max_rel_diff"] < (1e-3 if run["dtype"] == "float32" else 1e-10)
+    assert [t["target"] for t in report["targets"]] == [
+        "train_step ratio <= 1.0 at every size", "train_step ratio <= 0.3 at the tiny size"]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "train_step" in capsys.readouterr().out
+
+
+def test_bench_components(fast, tmp_path):
+    out = tmp_path / "components.json"
+    assert main(["bench", "--components", "--dtype", "float32", "--repeats", "2", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["components"]
+    names = {r["component"] for r in rows}
+    assert {"ReLU", "Softmax", "CrossEntropyLoss", "MSELoss"} <= names
+    assert {r["phase"] for r in rows} == {"forward", "backward"}
+    assert all(r["shape"][0] == 8 and r["scratch_s"] > 0 for r in rows)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--device", "cuda"], "--device cuda"),
+    (["--sizes", "huge"], "neither a named size"),
+    (["--threads", "0"], "--threads must be at least 1"),
+])
+def test_bench_usage_errors(argv, expected, capsys):
+    import torch
+    if argv[:2] == ["--device", "cuda"] and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert main(["bench", *argv]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
