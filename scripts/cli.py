@@ -8,7 +8,7 @@ import sys
 
 from ._common import UsageError
 
-COMMANDS = ["parity"]
+COMMANDS = ["parity", "baseline", "verify", "bench"]
 
 
 def main(argv=None):

@@ -52,7 +52,10 @@ def run(args):
     if not checks:
         from ._common import UsageError
         raise UsageError(f"--only {args.only!r} matches no check; try a component name such as 'ReLU'")
-    records = run_checks(checks, executor)
+    try:
+        records = run_checks(checks, executor)
+    finally:
+        getattr(executor, "close", lambda: None)()
     print_table(records, args.failures)
     print("\n" + summary_line(records))
     if args.json:

@@ -1,0 +1,285 @@
+"""``twinnet verify``: a student's NumPy implementation against torch, component by component.
+
+Each submission (a ``.py`` file or a package folder) runs in a child process (``parity_tests.sandbox``);
+this process draws the cases, asks torch, judges, and names a likely cause for each failure
+(``parity_tests.causes``). A folder of submissions gives one report each, verified in parallel with
+joblib (``--jobs``), a summary table and ``summary.csv``.
+"""
+import csv
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ._common import UsageError, check_writable, fmt_err, table, versions, write_json
+from .gradescope import load_points, points_of, results_json
+from .impl import check_path, contract_names
+
+TEMPLATE = Path(__file__).with_name("student_template.py")
+CSV_FIELDS = ["submission", "score", "max_score", "passed", "partial", "failed", "error", "missing", "seconds"]
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "verify", help="check a student's NumPy implementation against torch",
+        description="Check a NumPy implementation written to CONTRACT.md against torch, component by component, "
+                    "with a likely cause for each failure. The submission runs in a child process with a time and "
+                    "memory limit; it is never imported here. Exit status: 0 when nothing failed, 1 otherwise, "
+                    "2 for bad usage.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="a .py file, a package folder, or a folder of submissions (one report each)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json (one submission only)")
+    p.add_argument("--points", metavar="FILE", help="JSON of points by category or component, e.g. {\"loss\": 3}")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds allowed per case (default 10)")
+    p.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory limit of a submission (default 2048)")
+    p.add_argument("--only", metavar="PATTERN", help="glob or substring of check ids; several separated by commas")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions verified at once (default 1)")
+    p.add_argument("--out", metavar="DIR", default="verify-reports",
+                   help="for several submissions: the folder for their reports and summary.csv")
+    p.add_argument("--template", metavar="FILE", help="write the starter template for students to FILE and exit")
+    p.set_defaults(run=run)
+
+
+# -- finding submissions and checks -------------------------------------------------------------
+
+def find_submissions(paths, one=False):
+    """Each PATH as submissions: a file or package is one; another folder holds one per .py file or package.
+
+    With ``one`` (Gradescope), a folder holding exactly one .py file is that file.
+    """
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir() and not (path / "__init__.py").exists():
+            inner = sorted(q for q in path.iterdir() if not q.name.startswith((".", "_"))
+                           and ((q.is_file() and q.suffix == ".py") or (q / "__init__.py").exists()))
+            if not inner:
+                raise UsageError(f"{path} holds no submission: no .py file and no package folder")
+            found += inner
+        else:
+            found.append(check_path(path, "PATH"))
+    if one and len(found) != 1:
+        raise UsageError(f"--gradescope takes one submission (a .py file, a package folder, or a folder holding "
+                         f"one .py file); found {len(found)}")
+    return found
+
+
+def select(only=None):
+    """The registry's checks matching any of the comma-separated patterns in ``only`` (all when None)."""
+    from parity_tests.checks import plan
+    if not only:
+        return plan()
+    chosen = {c.id for pattern in only.split(",") if pattern.strip() for c in plan(pattern.strip())}
+    checks = [c for c in plan() if c.id in chosen]
+    if not checks:
+        raise UsageError(f"--only {only!r} matches no check; try a component name such as 'ReLU'")
+    return checks
+
+
+_CASES = {}
+
+
+def _prepared(checks):
+    from parity_tests.checks import prepare
+    for check in checks:
+        if check.id not in _CASES:
+            _CASES[check.id] = prepare(check)
+    return _CASES
+
+
+# -- verifying one submission -------------------------------------------------------------------
+
+@contextmanager
+def _one_torch_thread():
+    """torch on one thread while judging: its answers are small, and on a loaded machine (or with
+    ``--jobs``) extra threads only wait for each other."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, import_timeout=None):
+    """The report of one submission: DESIGN.md's JSON plus ``present``, ``import_error`` and ``seconds``.
+
+    ``timeout`` is per case, ``import_timeout`` for importing the submission (see ``Sandbox``).
+    """
+    from parity_tests import causes
+    from parity_tests.checks import record, run_checks, summary
+    from parity_tests.sandbox import ImportFailure, Sandbox
+
+    start = time.monotonic()
+    checks = select(only) if checks is None else checks
+    present, import_error = [], None
+    with Sandbox(path, names=sorted(contract_names()), timeout=timeout, memory_mb=memory_mb,
+                 import_timeout=import_timeout) as sandbox:
+        try:
+            sandbox.start()
+            present = sandbox.present
+            with _one_torch_thread():
+                records = run_checks(checks, sandbox, explain=causes.explain, prepared=_prepared(checks))
+        except ImportFailure as exc:
+            import_error = str(exc)
+            records = []
+            for check in checks:
+                rec = record(check, "error", f"not run: importing the submission {exc}")
+                rec["likely_cause"] = causes.explain(check, None, message=rec["message"])
+                records.append(rec)
+    return {"impl": str(path), "versions": versions(), "present": present, "import_error": import_error,
+            "checks": records, "summary": summary(records), "seconds": round(time.monotonic() - start, 2)}
+
+
+def _status(statuses):
+    for status in ("error", "failed"):
+        if status in statuses:
+            return status
+    if statuses == {"missing"}:
+        return "missing"
+    return "passed" if statuses == {"passed"} else "partial"
+
+
+def _detail(r):
+    text = f"{r['component']}-{r['kind']}-{r['dtype']}: {r['status']}\n  " + r["message"].replace("\n", "\n  ")
+    cause = r.get("likely_cause")
+    return text + (f"\n  likely cause: {cause['text']}" if cause else "")
+
+
+def components(report, points):
+    """One row per component, in registry order: status, checks passed, worst errors, score, output."""
+    groups = {}
+    for r in report["checks"]:
+        groups.setdefault(r["component"], []).append(r)
+    rows = []
+    for name, recs in groups.items():
+        status = _status({r["status"] for r in recs})
+        passed = sum(r["status"] == "passed" for r in recs)
+        max_score = points_of(name, recs[0]["category"], points)
+        errs = [r for r in recs if r["max_abs_err"] is not None]
+        shown = [r for r in recs if r["status"] not in ("passed", "missing")] or \
+                [r for r in recs if r["status"] == "missing"]
+        output = f"{name}: {status}, {passed} of {len(recs)} checks passed"
+        if shown and status != "passed":
+            output += "\n" + _detail(shown[0])
+            if len(shown) > 1:
+                output += "\n  also: " + ", ".join(f"{r['kind']}-{r['dtype']} {r['status']}" for r in shown[1:])
+        rows.append({"component": name, "category": recs[0]["category"], "status": status, "passed": passed,
+                     "checks": len(recs), "score": max_score * passed / len(recs), "max_score": max_score,
+                     "max_abs_err": max((r["max_abs_err"] for r in errs), default=None),
+                     "max_rel_err": max((r["max_rel_err"] for r in errs), default=None),
+                     "output": output, "first": shown[0] if shown else None})
+    return rows
+
+
+def format_report(report, rows):
+    """The human report of one submission."""
+    lines = [f"twinnet verify {report['impl']}"]
+    if report["import_error"]:
+        lines.append(f"could not import it: it {report['import_error']}")
+    else:
+        names = sorted(report["present"])
+        lines.append(f"defines {len(names)} of {len(contract_names())} contract names"
+                     + (f": {', '.join(names)}" if names else " (see CONTRACT.md)"))
+    shown = [c for c in rows if c["status"] != "missing"]
+    if shown:
+        lines += ["", table(["component", "status", "checks", "max abs", "max rel", "points"],
+                            [(c["component"], c["status"].upper() if c["status"] in ("failed", "error") else c["status"],
+                              f"{c['passed']}/{c['checks']}", fmt_err(c["max_abs_err"]), fmt_err(c["max_rel_err"]),
+                              f"{c['score']:.3g}/{c['max_score']:g}") for c in shown])]
+    missing = [c for c in rows if c["status"] == "missing"]
+    if missing and not report["import_error"]:
+        not_impl = [c["component"] for c in missing if "not implemented" in c["first"]["message"]]
+        undefined = [c["component"] for c in missing if c["component"] not in not_impl]
+        if undefined:
+            lines += ["", "not defined: " + ", ".join(undefined)]
+        if not_impl:
+            lines += ["", "not implemented (NotImplementedError): " + ", ".join(not_impl)]
+    for c in rows:
+        if c["status"] in ("failed", "error") and not report["import_error"]:
+            lines += ["", c["output"].split("\n", 1)[1]]
+    lines += ["", summary_line(report, rows)]
+    return "\n".join(lines)
+
+
+def summary_line(report, rows):
+    counts = {s: sum(c["status"] == s for c in rows) for s in ("passed", "partial", "failed", "error", "missing")}
+    score, total = sum(c["score"] for c in rows), sum(c["max_score"] for c in rows)
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    return (f"score {score:.4g} / {total:g}; components: {parts or 'none'}; "
+            f"{len(report['checks'])} checks in {report['seconds']:.1f} s")
+
+
+def failed(report):
+    return any(r["status"] in ("failed", "error") for r in report["checks"])
+
+
+# -- the command --------------------------------------------------------------------------------
+
+def run(args):
+    if args.template:
+        check_writable(args.template)
+        if Path(args.template).exists():
+            raise UsageError(f"--template: {args.template} exists; give a new file name")
+        shutil.copyfile(TEMPLATE, args.template)
+        print(f"wrote {args.template}: fill in the classes you want checked, then run "
+              f"twinnet verify {args.template}")
+        return 0
+    if not args.paths:
+        raise UsageError("give a submission PATH (a .py file, a package folder or a folder of submissions), "
+                         "or --template FILE")
+    if args.timeout <= 0 or args.memory < 256 or args.jobs < 1:
+        raise UsageError(f"--timeout must be > 0, --memory >= 256 and --jobs >= 1; got {args.timeout:g}, "
+                         f"{args.memory} and {args.jobs}")
+    for path in (args.json, args.gradescope):
+        check_writable(path)
+    points = load_points(args.points)
+    submissions = find_submissions(args.paths, one=bool(args.gradescope))
+    checks = select(args.only)
+    options = {"timeout": args.timeout, "memory_mb": args.memory}
+    if len(submissions) == 1:
+        report = verify_one(submissions[0], checks=checks, **options)
+        rows = components(report, points)
+        print(format_report(report, rows))
+        if args.json:
+            write_json(args.json, report)
+            print(f"wrote {args.json}")
+        if args.gradescope:
+            write_json(args.gradescope, results_json(report, rows))
+            print(f"wrote {args.gradescope}")
+        return 1 if failed(report) else 0
+    return run_many(submissions, checks, points, args, options)
+
+
+def run_many(submissions, checks, points, args, options):
+    from joblib import Parallel, delayed
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = Parallel(n_jobs=args.jobs, return_as="generator")(
+        delayed(verify_one)(path, only=args.only, **options) for path in submissions)
+    reports, summary = [], []
+    for i, (path, report) in enumerate(zip(submissions, jobs), 1):
+        rows = components(report, points)
+        (out / f"{path.name}.txt").write_text(format_report(report, rows) + "\n")
+        write_json(out / f"{path.name}.json", report)
+        counts = {s: sum(c["status"] == s for c in rows) for s in ("passed", "partial", "failed", "error", "missing")}
+        summary.append({"submission": path.name, "score": round(sum(c["score"] for c in rows), 4),
+                        "max_score": sum(c["max_score"] for c in rows), **counts, "seconds": report["seconds"]})
+        reports.append(report)
+        print(f"[{i}/{len(submissions)}] {path.name}: {summary[-1]['score']:g} / {summary[-1]['max_score']:g}"
+              + (" (could not be imported)" if report["import_error"] else ""), file=sys.stderr)
+    with open(out / "summary.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(summary)
+    print(table(CSV_FIELDS, [[str(s[k]) for k in CSV_FIELDS] for s in summary]))
+    print(f"\nwrote {len(reports)} reports and summary.csv to {out}")
+    if args.json:
+        write_json(args.json, {"versions": versions(), "submissions": reports})
+        print(f"wrote {args.json}")
+    return 1 if any(failed(r) for r in reports) else 0
