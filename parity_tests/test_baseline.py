@@ -1,4 +1,5 @@
 """The twins' scikit-learn estimators and ``twinnet baseline``: estimator checks, twin agreement, bad input."""
+import io
 import json
 
 import numpy as np
@@ -97,7 +98,7 @@ def test_tiny_run_writes_json_and_png(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0, printed
     report = json.loads(out.read_text())
-    assert (report["folds"], report["repeats"]) == (2, 1)
+    assert (report["folds"], report["repeats"], report["seed"]) == (2, 1, 0)
     assert {r["dataset"] for r in report["rows"]} == {"iris", "diabetes"}
     assert len(report["rows"]) == 2 * 7 * 2
     assert set(report["rows"][0]) >= {"dataset", "task", "model", "fold", "metrics", "fit_time_s"}
@@ -124,11 +125,11 @@ def test_quick_preset_covers_the_requirements():
 @needs_optim
 def test_csv_with_categories_and_gaps_is_encoded_and_imputed(tmp_path, capsys):
     rng = np.random.default_rng(0)
-    lines = ["size,colour,price"]
+    lines = ["size,colour,notes,price"]
     for i in range(40):
         size = "" if i % 7 == 0 else f"{rng.random():.3f}"
         colour = "NA" if i % 9 == 0 else ["red", "green", "blue"][i % 3]
-        lines.append(f"{size},{colour},{i % 3 * 2.5 + rng.random():.3f}")
+        lines.append(f"{size},{colour},,{i % 3 * 2.5 + rng.random():.3f}")
     path = tmp_path / "shop.csv"
     path.write_text("\n".join(lines) + "\n")
     code = main(["baseline", "--csv", str(path), "--target", "price", "--folds", "2", "--quick",
@@ -138,6 +139,7 @@ def test_csv_with_categories_and_gaps_is_encoded_and_imputed(tmp_path, capsys):
     assert "task: regression" in printed
     assert "'colour' are not numeric: one-hot encoded inside each fold" in printed
     assert "missing value(s) in column(s) 'size', 'colour': imputed inside each fold" in printed
+    assert "column(s) 'notes' have no values: left out" in printed
 
 
 BAD_CSVS = {
@@ -147,6 +149,9 @@ BAD_CSVS = {
     "empty": ("", "is empty"),
     "header only": ("a,b,y\n", "has a header but no data rows"),
     "target column missing": ("a,b,c\n1,2,0\n3,4,1\n", "--target 'y' is not a column"),
+    "infinite value": ("a,b,y\n" + "".join(f"{i},{'inf' if i == 4 else i},{i % 2}\n" for i in range(10)),
+                       "column 'b' holds 'inf' in data row 5"),
+    "no feature values": ("a,b,y\n" + "".join(f",,{i % 2}\n" for i in range(10)), "every feature column is empty"),
     "single class": ("a,b,y\n" + "".join(f"{i},{i * 2},cat\n" for i in range(10)), "has a single class ('cat')"),
     "fewer rows than folds": ("a,b,y\n1,2,0.5\n3,4,1.5\n", "has 2 rows, fewer than --folds 5"),
     "rare class": ("a,b,y\n" + "".join(f"{i},{i},{'ab'[i < 3]}\n" for i in range(20)), "class 'b' has 3 row(s)"),
@@ -172,9 +177,37 @@ def test_bad_csv_is_one_clear_line_and_writes_nothing(tmp_path, capsys, content,
 @pytest.mark.parametrize("args, message", [
     (["--csv", "x.csv"], "--csv and --target go together"),
     (["--models", "xgboost"], "unknown model(s) xgboost"),
-    (["--folds", "1"], "--folds must be at least 2"),
+    (["--dataset", "iris", "titanic"], "--dataset: unknown data set(s) 'titanic'; known: breast_cancer"),
+    (["--folds", "1"], "--folds must be at least 2, got 1"),
+    (["--dataset", "iris", "--folds", "51"], "class 0 has 50 row(s), fewer than --folds 51"),
     (["--dataset", "iris", "--models", "ridge"], "none of them is a classification model"),
-], ids=["csv without target", "unknown model", "one fold", "no model for the task"])
-def test_bad_arguments(capsys, args, message):
-    assert main(["baseline", *args]) == 2
-    assert message in capsys.readouterr().err
+], ids=["csv without target", "unknown model", "unknown data set", "one fold", "more folds than rows of a class",
+        "no model for the task"])
+def test_bad_arguments(tmp_path, capsys, args, message):
+    assert main(["baseline", *args, "--json", str(tmp_path / "out.json"), "--plot", str(tmp_path / "out.png")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(terminal):
+    out = _Terminal() if terminal else io.StringIO()
+    progress = baseline.Progress(2, out)
+    progress.show("iris: svc")
+    progress.done += 1
+    progress.show("iris: ridge")
+    progress.done += 1
+    progress.finished("iris")
+    progress.close()
+    text = out.getvalue()
+    if terminal:
+        assert "[............" in text and "] 1/2" in text and "iris: ridge" in text and "\n" not in text
+        assert text.endswith("\r" + " " * progress.width + "\r")
+    else:
+        assert text.startswith("iris: done, ") and text.count("\n") == 1

@@ -1,9 +1,10 @@
 """Tabular data for ``twinnet baseline``: the data sets shipped with scikit-learn, or a user's CSV.
 
 A CSV is read with the stdlib ``csv`` module. Columns whose values are all numbers (or missing) are
-numeric; any other column is categorical. The preprocessing is built into the pipeline, so it is
-fitted inside each fold: median imputation and ``StandardScaler`` for numbers, most-frequent
-imputation and ``OneHotEncoder`` for categories. Every such decision is said in ``Dataset.notes``.
+numeric; any other column is categorical; a column with no values is left out, and ``inf`` is refused.
+The preprocessing is built into the pipeline, so it is fitted inside each fold: median imputation and
+``StandardScaler`` for numbers, most-frequent imputation and ``OneHotEncoder`` for categories. Every
+such decision is said in ``Dataset.notes``.
 """
 import csv
 import io
@@ -64,6 +65,14 @@ def _number(cell):
         return float(cell)
     except ValueError:
         return None
+
+
+def _check_finite(path, column, cells):
+    for row, cell in enumerate(cells, start=1):
+        n = _number(cell)
+        if n is not None and not np.isfinite(n):
+            raise UsageError(f"--csv: {path}: column '{column}' holds {cell.strip()!r} in data row {row}; "
+                             "only finite numbers (or an empty cell for a missing value) are allowed")
 
 
 def _read_rows(path):
@@ -136,6 +145,8 @@ def read_csv(path, target, task="auto"):
     if len(header) < 2:
         raise UsageError(f"--csv: {path} has no feature columns besides the target '{target}'")
     t = header.index(target)
+    for i, column in enumerate(header):
+        _check_finite(path, column, [row[i] for row in body])
     notes = []
     kept = [row for row in body if not _is_missing(row[t])]
     if len(kept) < len(body):
@@ -145,7 +156,12 @@ def read_csv(path, target, task="auto"):
     y, task, note = _target(target, [row[t] for row in kept], task)
     if note:
         notes.insert(0, note)
-    features = [i for i in range(len(header)) if i != t]
+    empty = [i for i in range(len(header)) if i != t and all(_is_missing(row[i]) for row in kept)]
+    if empty:
+        notes.append(f"column(s) {', '.join(repr(header[i]) for i in empty)} have no values: left out")
+    features = [i for i in range(len(header)) if i != t and i not in empty]
+    if not features:
+        raise UsageError(f"--csv: {path}: every feature column is empty")
     columns = [header[i] for i in features]
     X = np.empty((len(kept), len(features)), dtype=object)
     categorical, n_missing, missing_cols = [], 0, []

@@ -8,6 +8,7 @@ folds, the rank by the data set's first metric, and the p-value of the corrected
 """
 import math
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -79,7 +80,7 @@ def add_parser(sub):
         description="Repeated (stratified) k-fold cross-validation of scratch-mlp, torch-mlp, sklearn-mlp and "
                     "classical baselines on data sets shipped with scikit-learn or a CSV: a table per data set "
                     "(mean +- std, rank, corrected resampled t-test against the best), JSON and a PNG plot.")
-    p.add_argument("--dataset", nargs="+", metavar="NAME", choices=list(_tabular.BUILTIN),
+    p.add_argument("--dataset", nargs="+", metavar="NAME",
                    help=f"built-in data sets (default: all of {', '.join(_tabular.BUILTIN)}, unless --csv)")
     p.add_argument("--csv", metavar="FILE", help="a CSV file with a header row; needs --target")
     p.add_argument("--target", metavar="COL", help="the CSV's target column")
@@ -266,17 +267,18 @@ def single_threaded():
 class Progress:
     """A progress bar on stderr when it is a terminal; otherwise a line per finished data set."""
 
-    def __init__(self, total, out=sys.stderr):
-        self.total, self.done, self.out = total, 0, out
+    def __init__(self, total, out=None):
+        self.total, self.done, self.out = total, 0, out or sys.stderr
         self.start = time.perf_counter()
-        self.live = hasattr(out, "isatty") and out.isatty()
+        self.live = hasattr(self.out, "isatty") and self.out.isatty()
+        self.width = min(100, shutil.get_terminal_size((100, 24)).columns - 1)
 
     def show(self, label):
         if self.live:
             filled = 24 * self.done // self.total
             line = (f"[{'#' * filled}{'.' * (24 - filled)}] {self.done}/{self.total} "
                     f"{time.perf_counter() - self.start:4.0f}s  {label}")
-            self.out.write("\r" + line[:100].ljust(100))
+            self.out.write("\r" + line[:self.width].ljust(self.width))
             self.out.flush()
 
     def finished(self, dataset):
@@ -285,13 +287,17 @@ class Progress:
 
     def close(self):
         if self.live:
-            self.out.write("\r" + " " * 100 + "\r")
+            self.out.write("\r" + " " * self.width + "\r")
             self.out.flush()
 
 
 def _load(args, folds):
     if (args.csv is None) != (args.target is None):
         raise UsageError("--csv and --target go together: --csv FILE --target COLUMN")
+    unknown = [name for name in args.dataset or () if name not in _tabular.BUILTIN]
+    if unknown:
+        raise UsageError(f"--dataset: unknown data set(s) {', '.join(map(repr, unknown))}; "
+                         f"known: {', '.join(_tabular.BUILTIN)} (or --csv FILE --target COLUMN)")
     names = args.dataset or ([] if args.csv else list(_tabular.BUILTIN))
     datasets = [_tabular.builtin(name) for name in dict.fromkeys(names)]
     if args.csv:
