@@ -200,7 +200,7 @@ def returned(kind):
         if kind == "list":
             return isinstance(ev.got, (list, tuple))
         if kind == "number":
-            return isinstance(ev.got, (int, float)) and not isinstance(ev.got, bool)
+            return isinstance(ev.got, (int, float)) and not isinstance(ev.got, (bool, np.generic))
         if isinstance(ev.got, Opaque):
             return {"type": type(ev.got).__name__}
         return False
@@ -271,6 +271,24 @@ def softmax_axis(ev):
         if axis != dim and np.allclose(ev.arrays[0], y, rtol=1e-4, atol=1e-6):
             return {"axis": axis, "dim": ev.kwargs.get("dim", -1)}
     return False
+
+
+def softplus_threshold(ev):
+    if ev.component != "Softplus" or ev.x is None or not ev.bad.any():
+        return False
+    beta, threshold = ev.kwargs.get("beta", 1.0), ev.kwargs.get("threshold", 20.0)
+    return np.all(beta * ev.x[ev.bad] > threshold) and {"beta": beta, "threshold": threshold}
+
+
+def row_offset(ev):
+    if ev.component != "Linear" or ev.kind != "forward" or ev.arrays is None:
+        return False
+    g, w = ev.arrays
+    if w.ndim < 2 or w.size == w.shape[-1]:
+        return False
+    d = (g - w).reshape(-1, w.shape[-1])
+    scale = np.max(np.abs(w), initial=0.0)
+    return np.abs(d[0]).max() > 1e-6 * scale and np.allclose(d, d[0], rtol=0, atol=1e-5 * scale)
 
 
 def _nonfinite(ev):
@@ -376,8 +394,8 @@ CAUSES = [
     Cause("returned another type", returned("other"),
           "returns a {type} object; return a NumPy ndarray computed with NumPy"),
     Cause("transposed", transposed,
-          "shape {got} is the transpose of torch's {want}: torch's layout is weight (out_features, in_features), "
-          "so y = x W^T + b and the weight gradient is grad_y^T x"),
+          "shape {got} is the transpose of torch's {want}: a .T too many or too few; torch's Linear weight is "
+          "(out_features, in_features), so y = x W^T + b and the weight gradient is grad_y^T x"),
     Cause("loss not reduced", unreduced,
           "an array of shape {got} where torch gives one number: 'mean' and 'sum' reduce to a 0-d array"),
     Cause("axes of size 1", size_one_axes,
@@ -410,6 +428,13 @@ CAUSES = [
           "y * (grad_y - sum(grad_y * y, dim, keepdims=True))"),
     Cause("softmax axis", softmax_axis,
           "normalised along axis {axis} instead of dim={dim}: batch first, torch's default dim=-1 is the features"),
+    Cause("linear bias", row_offset,
+          "off by the same vector in every row: the bias left out, added twice or with the wrong sign "
+          "(y = x W^T + b, b of shape (out_features,))"),
+    Cause("Softplus threshold", softplus_threshold,
+          "wrong only where beta x > threshold (beta={beta:g}, threshold={threshold:g}): torch's Softplus returns "
+          "x there, and its derivative is exactly 1; log(1 + exp(beta x)) / beta differs by up to "
+          "exp(-threshold) / beta, and overflows for large x"),
     Cause("no max-subtraction", large_inputs,
           "wrong only for large inputs (|x| >= 20, the +-50 and +-1000 cases): exp overflowed or lost precision; "
           "subtract the max before exp (softmax, log-sum-exp), split sigmoid-like formulas by sign, and keep "
@@ -432,6 +457,10 @@ CAUSES = [
     Cause("weight layout", message(r"matmul|not aligned|size \d+ is different from", ("Linear",)),
           "a matrix product with mismatched shapes: torch's layout is weight (out_features, in_features), "
           "y = x @ W.T + b, grad_x = grad_y @ W, grad_W = grad_y.T @ x"),
+    Cause("Sequential backward order", message(r"matmul|not aligned|size \d+ is different from", ("Sequential",)),
+          "a matrix product with mismatched shapes while training the model: Sequential.backward must call "
+          "the layers' backward in reverse order (for layer in reversed(layers)), each on the gradient the "
+          "next one returned; if it does, Linear's layout (the Linear checks say)"),
     Cause("broadcasting", message(r"could not be broadcast"),
           "arrays that do not broadcast: an (N,) vector against an (N, 1) column, or a missing keepdims=True"),
     Cause("constructor arguments", message(r"unexpected keyword argument '(?P<arg>\w+)'"),

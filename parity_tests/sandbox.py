@@ -31,6 +31,8 @@ import numpy as np
 MAX_FRAME = 256 << 20
 KEEP_OUTPUT = 2000
 STATUSES = ("ok", "missing", "failed", "error")
+SYNTAX_ERROR = "failed: syntax error"
+"""How the reason of an ImportFailure starts when the submission does not compile."""
 
 
 class ImportFailure(Exception):
@@ -205,7 +207,7 @@ def _why(exc):
     if isinstance(exc, SystemExit):
         return f"called sys.exit({exc.code!r})"
     if isinstance(exc, SyntaxError):
-        return f"failed: syntax error in {os.path.basename(str(exc.filename))}, line {exc.lineno}: {exc.msg}"
+        return f"{SYNTAX_ERROR} in {os.path.basename(str(exc.filename))}, line {exc.lineno}: {exc.msg}"
     return f"raised {type(exc).__name__}: {exc}"
 
 
@@ -234,7 +236,7 @@ def _child():
         out.flush()
 
     setup = read()
-    from parity_tests import subjects
+    from parity_tests.subjects import run
     _limit(setup["memory_mb"], setup["cpu_s"])
     try:
         impl = _import(setup["path"])
@@ -247,7 +249,7 @@ def _child():
         spec, kind, case = read()
         capture.reset()
         try:
-            status, result = subjects.run(impl, spec, kind, case)
+            status, result = run(impl, spec, kind, case)
         except BaseException as exc:  # noqa: BLE001 -- sys.exit and the like inside the submission
             status, result = "error", _why(exc)
         if capture.count > setup["max_output"]:

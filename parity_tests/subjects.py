@@ -30,8 +30,8 @@ def lookup(impl, name):
 class _Functional:
     """Adapter for the tutorials' style: ``f(z)`` and ``f_derivative(z)`` behind forward/backward."""
 
-    def __init__(self, f, df):
-        self.f, self.df = f, df
+    def __init__(self, f, df, name="f"):
+        self.f, self.df, self.name = f, df, name
 
     def __call__(self, z):
         self.z = z
@@ -39,7 +39,7 @@ class _Functional:
 
     def backward(self, grad_y):
         if self.df is None:
-            raise Missing("no derivative function is defined")
+            raise Missing(f"{self.name}_derivative is not defined")
         return grad_y * self.df(self.z)
 
     def named_parameters(self):
@@ -51,7 +51,7 @@ def build(impl, spec, kwargs):
     cls = getattr(impl, spec["cls"], None)
     fn = spec.get("functional")
     if cls is None and fn and not kwargs and getattr(impl, fn, None) is not None:
-        return _Functional(getattr(impl, fn), getattr(impl, fn + "_derivative", None))
+        return _Functional(getattr(impl, fn), getattr(impl, fn + "_derivative", None), fn)
     return lookup(impl, spec["cls"])(**kwargs)
 
 
@@ -119,6 +119,13 @@ def _central_differences(f, x, grad_y, h):
     return numeric.astype(x.dtype)
 
 
+def _parameters(module):
+    """``module.named_parameters()`` as a list; none when the module does not define it, as a loss or an
+    activation need not (a layer that leaves it out fails its ``param_grad`` check instead)."""
+    named = getattr(module, "named_parameters", None)
+    return [] if named is None else list(named())
+
+
 def gradcheck_module(impl, spec, case, h=1e-6):
     """The analytic gradients of ``sum(grad_y * module(x, *rest))`` with respect to ``x`` and to every
     parameter (``grad_x``, ``grad.<name>``) and the same by central differences (``numeric.grad_x``, ...).
@@ -127,14 +134,14 @@ def gradcheck_module(impl, spec, case, h=1e-6):
     args = _copies(case["args"])
     grad_y = np.array(case["grad_y"], copy=True)
     module = _make(impl, spec, case)
-    params = {name: np.array(p.data, copy=True) for name, p in module.named_parameters()}
+    params = {name: np.array(p.data, copy=True) for name, p in _parameters(module)}
     module(*args)
     out = {"grad_x": module.backward(np.array(grad_y, copy=True))}
-    out.update((f"grad.{name}", p.grad) for name, p in module.named_parameters())
+    out.update((f"grad.{name}", p.grad) for name, p in _parameters(module))
 
     def fresh(**values):
         m = _make(impl, spec, case)
-        for name, p in m.named_parameters():
+        for name, p in _parameters(m):
             p.data[...] = values.get(name, params[name])
         return m
 

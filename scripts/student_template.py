@@ -413,3 +413,60 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
 def clip_grad_value_(parameters, clip_value):
     """Clip every grad element to [-clip_value, clip_value]."""
     raise NotImplementedError("clip_grad_value_")
+
+
+# -- initialisation: fill the array in place and return it; rng is a numpy Generator ------------
+
+class init:
+    """torch.nn.init's functions, called as ``init.uniform_(w, rng=rng)``."""
+
+    @staticmethod
+    def uniform_(tensor, a=0.0, b=1.0, rng=None):
+        """Draws from U(a, b)."""
+        raise NotImplementedError("init.uniform_")
+
+    @staticmethod
+    def normal_(tensor, mean=0.0, std=1.0, rng=None):
+        """Draws from N(mean, std^2)."""
+        raise NotImplementedError("init.normal_")
+
+    @staticmethod
+    def constant_(tensor, val):
+        """Every element val."""
+        raise NotImplementedError("init.constant_")
+
+    @staticmethod
+    def ones_(tensor):
+        """Every element 1."""
+        raise NotImplementedError("init.ones_")
+
+    @staticmethod
+    def zeros_(tensor):
+        """Every element 0."""
+        raise NotImplementedError("init.zeros_")
+
+    @staticmethod
+    def calculate_gain(nonlinearity, param=None):
+        """torch's table: 1 for linear and sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2))
+        for leaky_relu (slope 0.01 by default), 3/4 for selu; ValueError for anything else."""
+        raise NotImplementedError("init.calculate_gain")
+
+    @staticmethod
+    def xavier_uniform_(tensor, gain=1.0, rng=None):
+        """U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out)); a weight (out, in) has fan_in = in, fan_out = out."""
+        raise NotImplementedError("init.xavier_uniform_")
+
+    @staticmethod
+    def xavier_normal_(tensor, gain=1.0, rng=None):
+        """N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
+        raise NotImplementedError("init.xavier_normal_")
+
+    @staticmethod
+    def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+        """U(-bound, bound) with bound = calculate_gain(nonlinearity, a) sqrt(3 / fan)."""
+        raise NotImplementedError("init.kaiming_uniform_")
+
+    @staticmethod
+    def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+        """N(0, std^2) with std = calculate_gain(nonlinearity, a) / sqrt(fan)."""
+        raise NotImplementedError("init.kaiming_normal_")

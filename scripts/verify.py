@@ -25,8 +25,9 @@ def add_parser(sub):
         "verify", help="check a student's NumPy implementation against torch",
         description="Check a NumPy implementation written to CONTRACT.md against torch, component by component, "
                     "with a likely cause for each failure. The submission runs in a child process with a time and "
-                    "memory limit; it is never imported here. Exit status: 0 when nothing failed, 1 otherwise, "
-                    "2 for bad usage.")
+                    "memory limit; it is never imported here. Exit status: 0 when nothing failed or errored (names "
+                    "not defined or raising NotImplementedError are 'missing', not failures: the untouched "
+                    "--template exits 0 with a score of 0), 1 otherwise, 2 for bad usage.")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="a .py file, a package folder, or a folder of submissions (one report each)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -240,15 +241,21 @@ def run(args):
     checks = select(args.only)
     options = {"timeout": args.timeout, "memory_mb": args.memory}
     if len(submissions) == 1:
+        from parity_tests.sandbox import SYNTAX_ERROR
+
         report = verify_one(submissions[0], checks=checks, **options)
         rows = components(report, points)
-        print(format_report(report, rows))
+        syntax = (report["import_error"] or "").startswith(SYNTAX_ERROR)
+        if not syntax:
+            print(format_report(report, rows))
         if args.json:
             write_json(args.json, report)
             print(f"wrote {args.json}")
         if args.gradescope:
             write_json(args.gradescope, results_json(report, rows))
             print(f"wrote {args.gradescope}")
+        if syntax:
+            raise UsageError(f"{submissions[0]} cannot be checked: {report['import_error'].removeprefix('failed: ')}")
         return 1 if failed(report) else 0
     return run_many(submissions, checks, points, args, options)
 
