@@ -10,15 +10,18 @@ from scripts.cli import main
 
 @pytest.fixture
 def fast(monkeypatch):
-    monkeypatch.setattr(bench, "PEAK_N", 64)
+    monkeypatch.setattr(bench, "PEAK_SQUARES", (64,))
     monkeypatch.setattr(bench, "PRESETS", {k: {**v, "warmup_s": 0.0} for k, v in bench.PRESETS.items()})
     monkeypatch.setattr(bench, "COMPONENT_ROWS", {"quick": (8,), "full": (8,)})
 
 
-def test_bench_json(fast, tmp_path, capsys):
+def test_bench_json(fast, tmp_path, capfd):
     out, png = tmp_path / "bench.json", tmp_path / "bench.png"
     assert main(["bench", "--quick", "--sizes", "tiny", "--repeats", "3", "--threads", "1",
                  "--json", str(out), "--plot", str(png)]) == 0
+    printed = capfd.readouterr()
+    assert "train_step" in printed.out
+    assert "profiler" not in printed.out + printed.err and "CPUAllocator" not in printed.err
     report = json.loads(out.read_text())
     assert report["threads"] == 1 and report["device"] == "cpu"
     assert set(report["matmul_peak_gflops"]) == {"float32", "float64"}
@@ -32,12 +35,11 @@ def test_bench_json(fast, tmp_path, capsys):
     step_row = report["rows"][2]
     assert step_row["phase"] == "step" and step_row["scratch_gflops"] is None
     for run in report["runs"]:
-        assert run["repeats"] == 3 and run["scratch_peak_mib"] > 0
+        assert run["repeats"] == 3 and run["scratch_peak_mib"] > 0 and run["torch_peak_mib"] > 0
         assert run["param_max_rel_diff"] < (1e-3 if run["dtype"] == "float32" else 1e-10)
     assert [t["target"] for t in report["targets"]] == [
         "train_step ratio <= 1.0 at every size", "train_step ratio <= 0.3 at the tiny size"]
     assert png.read_bytes()[:4] == b"\x89PNG"
-    assert "train_step" in capsys.readouterr().out
 
 
 def test_bench_components(fast, tmp_path):

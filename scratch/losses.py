@@ -74,14 +74,15 @@ class _Loss(Module):
         """The value: the losses as they are, their sum, or their sum divided by ``denominator``."""
         if self.reduction == "none":
             return np.asarray(losses)
-        total = np.sum(losses, dtype=losses.dtype)
+        total = losses.sum(dtype=losses.dtype)
         if self.reduction == "sum":
             return np.asarray(total)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(total / denominator)
 
     def _upstream(self, grad_output, shape, dtype):
-        """``grad_output`` broadcast to the loss's shape; divided by the denominator for a mean."""
+        """``grad_output`` as an array that broadcasts against the losses: of the loss's shape for 'none',
+        else 0-d, divided by the denominator for a mean."""
         name = type(self).__name__
         g = np.asarray(grad_output, dtype=dtype)
         if self.reduction == "none":
@@ -96,7 +97,7 @@ class _Loss(Module):
         if self.reduction != "sum":
             with np.errstate(divide="ignore", invalid="ignore"):
                 g = g / self.denominator
-        return np.broadcast_to(g, shape)
+        return g
 
     def _check_forward_done(self):
         if self.denominator is None:
@@ -433,6 +434,16 @@ class KLDivLoss(_PointwiseLoss):
         return f"reduction={self.reduction!r}, log_target={self.log_target}"
 
 
+def _at_class(index):
+    """The fancy index of ``a[n, index[n, d...], d...]`` for an ``a`` of shape ``(N, C, d1, ..., dK)``
+    and class indices ``index`` of shape ``(N, d1, ..., dK)``: each entry at its class on axis 1."""
+    if index.ndim == 1:
+        return np.arange(index.size), index
+    entries = list(np.indices(index.shape, sparse=True))
+    entries.insert(1, index)
+    return tuple(entries)
+
+
 class _ClassLoss(_WeightedLoss):
     """What NLLLoss and CrossEntropyLoss share: ``ignore_index``, the class axis and the target checks.
 
@@ -458,10 +469,10 @@ class _ClassLoss(_WeightedLoss):
         if x.ndim == 0:
             raise ValueError(f"{name}: input must have a class axis: shape (C,), (N, C) or (N, C, d1, ...); "
                              f"got a 0-d array")
-        probabilities = np.issubdtype(t.dtype, np.floating)
+        probabilities = t.dtype.kind == "f"
         if probabilities and not self.takes_probabilities:
             raise ValueError(f"{name}: target must hold class indices of an integer dtype, got {t.dtype}")
-        if not probabilities and not np.issubdtype(t.dtype, np.integer):
+        if not probabilities and t.dtype.kind not in "iu":
             raise ValueError(f"{name}: target must hold class indices (integer dtype) or class "
                              f"probabilities (floating dtype), got {t.dtype}")
         if probabilities:
@@ -482,32 +493,37 @@ class _ClassLoss(_WeightedLoss):
         return x, t, w, probabilities
 
     def _indices(self, x, t, w):
-        """Caches ``kept`` (target not ignored), ``index`` (ignored set to 0) and ``w_t = w[t_n]`` (0 where
-        ignored), and sets the 'mean' denominator ``sum_n w_t``; returns the losses ``-w_t x_{n, t_n}``."""
+        """Caches ``kept`` (target not ignored), ``index`` (ignored set to 0), ``at_class`` (the fancy
+        index of each sample's entry at its target class) and ``w_t = w[t_n]`` (0 where ignored), and
+        sets the 'mean' denominator ``sum_n w_t``; returns the losses ``-w_t x_{n, t_n}``."""
         name, c = type(self).__name__, x.shape[1]
         kept = t != self.ignore_index
-        bad = kept & ((t < 0) | (t >= c))
-        if bad.any():
-            raise ValueError(f"{name}: target {t[bad].flat[0]} is out of range for {c} classes; expected "
+        index = np.where(kept, t, 0)
+        if index.size and (index.min() < 0 or index.max() >= c):
+            bad = t[kept & ((t < 0) | (t >= c))].flat[0]
+            raise ValueError(f"{name}: target {bad} is out of range for {c} classes; expected "
                              f"0 <= target < {c}, or ignore_index ({self.ignore_index})")
         zero = x.dtype.type(0)
-        self.kept, self.index = kept, np.where(kept, t, 0)
-        self.w_t = kept.astype(x.dtype) if w is None else np.where(kept, w[self.index], zero)
-        self.denominator = np.sum(self.w_t, dtype=x.dtype)
-        x_t = np.take_along_axis(x, np.expand_dims(self.index, 1), axis=1)[:, 0]
-        return np.where(kept, -self.w_t * x_t, zero)
+        self.kept, self.index = kept, index
+        self.at_class = _at_class(index)
+        self.w_t = kept.astype(x.dtype) if w is None else np.where(kept, w[index], zero)
+        self.denominator = self.w_t.sum(dtype=x.dtype)
+        return np.where(kept, -self.w_t * x[self.at_class], zero)
 
     def _at_targets(self, w_t, g):
         """``w_t g_n`` at each kept target class, 0 elsewhere (and for ignored targets)."""
-        a_t = np.multiply(w_t, g, out=np.zeros_like(w_t), where=self.kept)
-        a = np.zeros(self.x_shape, dtype=a_t.dtype)
-        np.put_along_axis(a, np.expand_dims(self.index, 1), np.expand_dims(a_t, 1), axis=1)
+        a = np.zeros(self.x_shape, dtype=w_t.dtype)
+        a[self.at_class] = self._kept_product(w_t, g)
         return a
+
+    def _kept_product(self, w_t, g):
+        """``w_t g_n`` for the kept targets, 0 for the ignored ones (whatever their ``g_n``)."""
+        return np.multiply(w_t, g, out=np.zeros_like(w_t), where=self.kept)
 
     def _upstream_batched(self, grad_output):
         self._check_forward_done()
         g = self._upstream(grad_output, self.loss_shape, self.dtype)
-        return g.reshape(self.x_shape[:1] + self.x_shape[2:])
+        return g if g.ndim == 0 else g.reshape(self.x_shape[:1] + self.x_shape[2:])
 
     def _unbatch(self, a):
         return a[0] if self.unbatched else a
@@ -578,7 +594,9 @@ class CrossEntropyLoss(_ClassLoss):
     'mean' divides by N (times ``d1 ... dK``), whatever the weights.
     Derivative: writing ``l_n = -sum_c A_{n, c} log p_{n, c}``, ``grad_x = p sum_c A - A``: for class
     indices ``A = (1 - eps) w_{t_n} onehot(t_n) + (eps / C) w`` (0 for ignored targets), for
-    probabilities ``A = w q``.
+    probabilities ``A = w q``. Without smoothing ``A`` is ``a_n = w_{t_n} g_n`` at the target alone, so
+    the backward is fused: ``grad_x = p a_n``, then ``a_n`` subtracted at the target (torch's
+    ``log_softmax`` backward of ``nll_loss``'s gradient, the same numbers).
 
     Args:
         {weight}
@@ -615,9 +633,9 @@ class CrossEntropyLoss(_ClassLoss):
         x, t, w, probabilities = self._prepare(input, target)
         self.x_shape, self.dtype = x.shape, x.dtype
         c, eps = x.shape[1], self.label_smoothing
-        shifted = x - np.max(x, axis=1, keepdims=True)
+        shifted = x - x.max(axis=1, keepdims=True)
         with np.errstate(under="ignore"):
-            self.logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+            self.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.w_c = None if w is None else w.reshape((1, c) + (1,) * (x.ndim - 2))
         if probabilities:
             self.kept = None
@@ -639,8 +657,14 @@ class CrossEntropyLoss(_ClassLoss):
     def backward(self, grad_output=1.0):
         g = self._upstream_batched(grad_output)
         eps, c = self.label_smoothing, self.x_shape[1]
+        if self.kept is not None and eps == 0:
+            a_t = self._kept_product(self.w_t, g)
+            with np.errstate(under="ignore"):
+                grad_x = np.exp(self.logp) * a_t[:, None]
+            grad_x[self.at_class] -= a_t
+            return self._unbatch(grad_x)
         if self.kept is None:
-            a = self.coef * np.expand_dims(g, 1)
+            a = self.coef * (np.expand_dims(g, 1) if g.ndim else g)
         else:
             a = self._at_targets(self.w_t, g)
             if eps > 0:
@@ -648,8 +672,7 @@ class CrossEntropyLoss(_ClassLoss):
                 smooth = g_kept if self.w_c is None else self.w_c * g_kept
                 a = self.dtype.type(1 - eps) * a + self.dtype.type(eps / c) * smooth
         with np.errstate(under="ignore"):
-            p = np.exp(self.logp)
-        return self._unbatch(p * np.sum(a, axis=1, keepdims=True) - a)
+            return self._unbatch(np.exp(self.logp) * a.sum(axis=1, keepdims=True) - a)
 
     def extra_repr(self):
         return (f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, "

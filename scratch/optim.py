@@ -56,7 +56,7 @@ def _check_betas(betas):
 
 
 def _floats(group, *names):
-    return tuple(float(group[name]) for name in names)
+    return [float(group[name]) for name in names]
 
 
 def _new_step():
@@ -77,6 +77,15 @@ def _weight_decay(p, g, lr, weight_decay, decoupled):
         else:
             g = g + weight_decay * p.data
     return g
+
+
+def _add_(a, b, alpha):
+    """``a += alpha * b`` in place (torch's ``a.add_(b, alpha=alpha)``), with no temporary when alpha is 1."""
+    if alpha == 1:
+        a += b
+    else:
+        a += alpha * b
+    return a
 
 
 def _lerp_(a, b, weight):
@@ -254,7 +263,7 @@ class SGD(Optimizer):
                 b = state["momentum_buffer"] = g.copy()
             else:
                 b *= mu
-                b += (1 - tau) * g
+                _add_(b, g, 1 - tau)
             g = g + mu * b if group["nesterov"] else b
         p.data -= lr * g
 
@@ -323,8 +332,12 @@ class Adam(Optimizer):
         step_size = lr / bias_correction1
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = np.sqrt(v) / bias_correction2 ** 0.5 + eps
-        p.data -= step_size * m / denom
+        denom = np.sqrt(v)
+        denom /= bias_correction2 ** 0.5
+        denom += eps
+        update = step_size * m
+        update /= denom
+        p.data -= update
 
 
 _ADAM_ALGORITHM = """

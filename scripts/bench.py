@@ -3,21 +3,26 @@
 Method. Both sides train the same network (Linear/ReLU layers, ``CrossEntropyLoss``, ``SGD`` with
 momentum), built in scratch and copied into torch with ``reference.to_torch``, on the same batch, with
 the same number of BLAS/OpenMP threads (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``).
-After a warm-up, steps run interleaved (scratch, torch, scratch, ...) with the garbage collector off;
+After a warm-up, steps run interleaved (scratch, torch, scratch, ...) with the garbage collector off
+and a short untimed pause after each, so neither side pays for the other's spinning thread pool;
 each step is timed as a whole (``zero_grad`` to ``step``) and by phase (``forward`` is the model and
 the loss, ``backward``, ``step``). Neither side computes the gradient with respect to the data
 (torch's input does not require grad; scratch's ``backward(..., input_grad=False)``). A figure is the
 median over the steps, its spread the interquartile range. GFLOP/s counts the matrix products a
 step needs: ``2 B n_in n_out`` per layer forward; backward twice that (``grad_W`` and ``grad_x``),
-less the first layer's ``grad_x``. The matrix-product peak is the best of NumPy and torch on one large product per dtype, so
-each GFLOP/s can be read as a fraction of what this machine can do. Peak memory is the most a step
-allocates above what was in use before it (tracemalloc for NumPy, torch's profiler for torch), measured
-on one extra, untimed step. Both sides take the same steps, so their parameters must still agree at the
+less the first layer's ``grad_x``. The matrix-product peak is the best GFLOP/s of NumPy and torch over
+several products per dtype, at the same thread count: squares of ``PEAK_SQUARES`` and every product a
+training step of the largest size run needs (``x W^T``, ``grad_y^T x``, ``grad_y W``), so each
+GFLOP/s can be read as a fraction of what this machine can do on such products. Peak memory is the
+most a step allocates above what was in use before it, counting the blocks allocated during the step
+(tracemalloc for NumPy; the allocation events of torch's profiler for torch), measured on one extra,
+untimed step. Both sides take the same steps, so their parameters must still agree at the
 end (``param_max_rel_diff``): the two timed the same computation.
 
 ``--components`` times instead the forward and backward of every activation and loss of the
 registry, on its first input case tiled to more rows: a micro-benchmark to find hot spots.
 """
+import contextlib
 import gc
 import os
 import re
@@ -44,9 +49,12 @@ PRESETS = {"quick": {"warmup_s": 0.2, "budget_s": 2.0, "repeats": (5, 500)},
 
 PHASES = ("forward", "backward", "step", "train_step")
 
+SETTLE_S = 0.05
+"""The longest untimed pause between two timed calls (see :func:`_interleaved`)."""
+
 OPTIMIZER = {"lr": 0.01, "momentum": 0.9}
-PEAK_N = 2048
-"""The peak is timed on an ``n x n`` by ``n x n`` product."""
+PEAK_SQUARES = (1024, 2048)
+"""Sizes ``n`` of the ``n x n`` by ``n x n`` products the peak is also timed on."""
 
 TARGETS = [("train_step ratio <= 1.0 at every size", None, "ratio", "<=", 1.0),
            ("train_step ratio <= 0.3 at the tiny size", "tiny", "ratio", "<=", 0.3),
@@ -120,7 +128,11 @@ def _quartiles(samples):
 def _interleaved(sides, warmup_s, budget_s, repeats):
     """Per side, the list of timings each call of ``side()`` returns, calls interleaved after a warm-up.
 
-    ``repeats`` is a number, or ``(least, most)`` to choose one that fits ``budget_s`` seconds.
+    ``repeats`` is a number, or ``(least, most)`` to choose one that fits ``budget_s`` seconds. After
+    each call the run pauses, untimed, for as long as the call took (at most ``SETTLE_S``): torch's
+    OpenMP workers and OpenBLAS's threads keep spinning for a while after their work, and on a
+    machine with few cores they slow down whichever side runs next (a third of the large size's
+    forward in float32, measured).
     """
     per_call = []
     for side in sides:
@@ -130,41 +142,54 @@ def _interleaved(sides, warmup_s, budget_s, repeats):
             side()
             n += 1
         per_call.append((time.perf_counter() - start) / n)
+    settle = [min(SETTLE_S, t) for t in per_call]
     if isinstance(repeats, tuple):
         least, most = repeats
-        repeats = int(min(most, max(least, budget_s / sum(per_call))))
+        repeats = int(min(most, max(least, budget_s / (sum(per_call) + sum(settle)))))
     samples = [[] for _ in sides]
     gc.disable()
     try:
         for _ in range(repeats):
-            for side, out in zip(sides, samples):
+            for side, out, pause in zip(sides, samples, settle):
                 out.append(side())
+                time.sleep(pause)
     finally:
         gc.enable()
     return samples
 
 
-def matmul_peak(dtype, device, n=None):
-    """GFLOP/s of NumPy and of torch on an ``n x n`` matrix product of ``dtype``, best of three each."""
+def peak_shapes(sizes):
+    """``(m, k, n)`` of the products to time for the peak: the squares and the largest size's own."""
+    shapes = {(n, n, n) for n in PEAK_SQUARES}
+    if sizes:
+        size = max(sizes, key=lambda s: s.flops("train_step"))
+        for n_in, n_out in zip(size.widths, size.widths[1:]):
+            shapes |= {(size.batch, n_in, n_out), (n_out, size.batch, n_in), (size.batch, n_out, n_in)}
+    return sorted(shapes)
+
+
+def matmul_peak(dtype, device, shapes):
+    """GFLOP/s of NumPy and of torch, each the best over ``shapes`` (``(m, k, n)``: an ``m x k`` by
+    ``k x n`` product) of the best of three timings."""
     import torch
 
-    n = n or PEAK_N
     rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
-    c = np.empty_like(a)
-    ta, tb = (torch.from_numpy(m).to(device) for m in (a, b))
-    tc = torch.empty_like(ta)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    calls = {"numpy": lambda: np.matmul(a, b, out=c), "torch": lambda: (torch.mm(ta, tb, out=tc), sync())}
-    best = {}
-    for name, call in calls.items():
-        call()
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
+    best = {"numpy": 0.0, "torch": 0.0}
+    for m, k, n in shapes:
+        a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+        c = np.empty((m, n), dtype=dtype)
+        ta, tb = (torch.from_numpy(v).to(device) for v in (a, b))
+        tc = torch.empty((m, n), dtype=ta.dtype, device=device)
+        calls = {"numpy": lambda: np.matmul(a, b, out=c), "torch": lambda: (torch.mm(ta, tb, out=tc), sync())}
+        for name, call in calls.items():
             call()
-            times.append(time.perf_counter() - start)
-        best[name] = 2 * n ** 3 / min(times) / 1e9
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - start)
+            best[name] = max(best[name], 2 * m * k * n / min(times) / 1e9)
     return best
 
 
@@ -257,11 +282,32 @@ def _scratch_peak_bytes(step):
         tracemalloc.stop()
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """File descriptor 2 pointed at /dev/null for the duration.
+
+    torch's profiler (Kineto's ``SyncActivityProfilerHandler``) logs ``profiler_start`` and
+    ``profiler_stop`` from C++ straight to fd 2, whatever ``KINETO_LOG_LEVEL`` says, and the CPU
+    allocator warns there that blocks from before the profile have no size; Python's
+    ``redirect_stderr`` cannot reach either.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _torch_peak_bytes(step):
-    """The highest running total of the allocations torch's profiler records during one step."""
+    """The highest running total of the allocations torch's profiler records during one step (blocks
+    freed during the step but allocated before it do not count, as with tracemalloc)."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     try:
         events = [e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
@@ -511,8 +557,10 @@ def run(args):
 
 def bench_mlp(sizes, dtypes, device, preset, repeats):
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    print(f"load average {load:.2f} before the run" if load is not None else "", file=sys.stderr)
-    matmul = {d: matmul_peak(d, device) for d in dtypes}
+    if load is not None:
+        busy = " (other processes are using the CPU: the timings will not be reliable)" if load > 1.0 else ""
+        print(f"load average {load:.2f} before the run{busy}", file=sys.stderr)
+    matmul = {d: matmul_peak(d, device, peak_shapes(sizes)) for d in dtypes}
     peaks = {d: max(m.values()) for d, m in matmul.items()}
     print("matmul peak: " + ", ".join(f"{d} {p:.1f} GFLOP/s" for d, p in peaks.items()), file=sys.stderr)
     rows, runs = [], []
