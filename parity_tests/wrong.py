@@ -1,19 +1,22 @@
 """Deliberately wrong implementations, one classic mistake each, that the checks must catch.
 
-Each is a subclass of the scratch class with one method broken. ``WRONG`` maps a name to
-``(contract name, wrong class, the check that must fail)``; ``swap(name, cls)`` gives a namespace that
-is scratch with one class replaced.
+Each is a subclass of the scratch class with one method broken (for a function, a wrapper of
+scratch's). ``WRONG`` maps a mistake to ``(contract name, wrong class, component, kinds)``: some check
+of that registry component (``Entry.name``) of one of those kinds must fail. ``swap(name, cls)`` gives
+a namespace that is scratch with one name replaced.
 """
+import math
 import types
 
 import numpy as np
 
 import scratch
+from scratch import optim
 
 
-def swap(name, cls):
-    """scratch, with ``name`` replaced by ``cls``."""
-    return types.SimpleNamespace(**{**{n: getattr(scratch, n) for n in dir(scratch)}, name: cls})
+def swap(name, cls, module=scratch):
+    """``module`` (scratch), with ``name`` replaced by ``cls``."""
+    return types.SimpleNamespace(**{**{n: getattr(module, n) for n in dir(module)}, name: cls})
 
 
 class ReLUGradOneAtZero(scratch.ReLU):
@@ -105,14 +108,225 @@ class SGDAveragedMomentum(scratch.SGD):
                 p.data -= lr * v
 
 
+
+class SGDDampenedFirstStep(scratch.SGD):
+    """Dampening from step 1: the buffer starts at zero, so b_1 = (1 - tau) g where torch has b_1 = g."""
+
+    def _update(self, p, g, state, group):
+        if group["momentum"] != 0:
+            state.setdefault("momentum_buffer", np.zeros_like(p.data))
+        super()._update(p, g, state, group)
+
+
+class SGDNesterovStaleBuffer(scratch.SGD):
+    """Nesterov's look-ahead from the previous buffer, g + mu b_(t-1), where torch takes g + mu b_t."""
+
+    def _update(self, p, g, state, group):
+        lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+        g = optim._weight_decay(p, g, lr, group["weight_decay"], False)
+        b = state.get("momentum_buffer")
+        stale = np.zeros_like(g) if b is None else b
+        b = state["momentum_buffer"] = g.copy() if b is None else mu * b + (1 - tau) * g
+        p.data -= lr * (g + mu * stale if group["nesterov"] else b)
+
+
+def _adam_moments(p, g, state, group):
+    """Adam's bookkeeping as scratch keeps it (weight decay, ``m_t``, ``v_t``); returns ``(t, m_t, v_t)``."""
+    beta1, beta2 = group["betas"]
+    if not state:
+        state.update(step=optim._new_step(), exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+    t = optim._tick(state)
+    g = optim._weight_decay(p, g, group["lr"], group["weight_decay"], group.get("decoupled_weight_decay", False))
+    optim._lerp_(state["exp_avg"], g, 1 - beta1)
+    optim._ema_sq_(state["exp_avg_sq"], g, beta2)
+    return t, state["exp_avg"], state["exp_avg_sq"]
+
+
+class AdamNoBiasCorrection(scratch.Adam):
+    """``m_t / (sqrt(v_t) + eps)`` without dividing by ``1 - beta^t``: the first steps come out wrong."""
+
+    def _update(self, p, g, state, group):
+        t, m, v = _adam_moments(p, g, state, group)
+        p.data -= group["lr"] * m / (np.sqrt(v) + group["eps"])
+
+
+class AdamEpsInsideSqrt(scratch.Adam):
+    """``sqrt(v^_t + eps)`` where torch has ``sqrt(v^_t) + eps``."""
+
+    def _update(self, p, g, state, group):
+        t, m, v = _adam_moments(p, g, state, group)
+        beta1, beta2 = group["betas"]
+        p.data -= group["lr"] / (1 - beta1 ** t) * m / np.sqrt(v / (1 - beta2 ** t) + group["eps"])
+
+
+class AdamWCoupledDecay(scratch.AdamW):
+    """Decay added to the gradient (Adam's L2 form), where AdamW shrinks the parameter directly."""
+
+    def _update(self, p, g, state, group):
+        super()._update(p, g, state, {**group, "decoupled_weight_decay": False})
+
+
+class AdamStateNotRestored(scratch.Adam):
+    """``load_state_dict`` restores the options but not the moments: a resumed run restarts at step 1."""
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict({**state_dict, "state": {}})
+
+
+class RMSpropCenteredIgnored(scratch.RMSprop):
+    """``centered=True`` ignored: divides by ``sqrt(v_t)``, not by ``sqrt(v_t - g_ave^2)``."""
+
+    def _update(self, p, g, state, group):
+        super()._update(p, g, state, {**group, "centered": False})
+
+
+class AdagradNoLrDecay(scratch.Adagrad):
+    """``lr_decay`` ignored: the rate stays ``lr`` instead of ``lr / (1 + (t - 1) lr_decay)``."""
+
+    def _update(self, p, g, state, group):
+        super()._update(p, g, state, {**group, "lr_decay": 0.0})
+
+
+class AdadeltaNoLr(scratch.Adadelta):
+    """The paper's rule, ``theta -= dx``: torch's ``lr`` ignored."""
+
+    def _update(self, p, g, state, group):
+        super()._update(p, g, state, {**group, "lr": 1.0})
+
+
+class AdamaxNoEps(scratch.Adamax):
+    """``u_t = max(beta2 u_(t-1), |g_t|)`` without torch's ``+ eps`` (0/0 where a gradient starts at 0)."""
+
+    def _update(self, p, g, state, group):
+        super()._update(p, g, state, {**group, "eps": 0.0})
+
+
+class NAdamNoMomentumSchedule(scratch.NAdam):
+    """A constant ``mu_t = beta1`` (``psi = inf``), without torch's ``beta1 (1 - 0.5 0.96^(t psi))``."""
+
+    def _update(self, p, g, state, group):
+        super()._update(p, g, state, {**group, "momentum_decay": math.inf})
+
+
+class RAdamThresholdFour(scratch.RAdam):
+    """Rectifies from ``rho_t > 4`` (the paper's bound), where torch waits for ``rho_t > 5``."""
+
+    def _update(self, p, g, state, group):
+        t, m, v = _adam_moments(p, g, state, group)
+        beta1, beta2 = group["betas"]
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+        step = group["lr"] * m / (1 - beta1 ** t)
+        if rho_t > 4:
+            r_t = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            step *= r_t * (1 - beta2 ** t) ** 0.5 / (np.sqrt(v) + group["eps"])
+        p.data -= step
+
+
+class StepLROneEpochEarly(scratch.StepLR):
+    """Closed form counting epochs from 1, ``gamma^((epoch + 1) // step_size)``: each decay one epoch early."""
+
+    def get_lr(self):
+        return [base_lr * self.gamma ** ((self.last_epoch + 1) // self.step_size) for base_lr in self.base_lrs]
+
+
+class PlateauNoCooldown(scratch.ReduceLROnPlateau):
+    """``cooldown`` ignored: bad epochs count again right after a cut."""
+
+    in_cooldown = False
+
+
+def clip_grad_norm_no_eps(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scales by ``max_norm / total_norm``, without torch's ``+ 1e-6`` in the denominator."""
+    params = [parameters] if isinstance(parameters, scratch.Parameter) else list(parameters)
+    total = scratch.clip_grad_norm_(params, math.inf, norm_type, error_if_nonfinite)
+    for p in params:
+        if p.grad is not None:
+            p.grad *= np.minimum(max_norm / total, 1).astype(p.grad.dtype)
+    return total
+
+
+def clip_grad_value_above_only(parameters, clip_value):
+    """Clips at ``+clip_value`` only, leaving large negative gradients as they are."""
+    for p in [parameters] if isinstance(parameters, scratch.Parameter) else parameters:
+        if p.grad is not None:
+            np.minimum(p.grad, clip_value, out=p.grad)
+
+
+class BatchNormBiasedRunningVar(scratch.BatchNorm1d):
+    """Running variance updated with the biased batch variance (over m), where torch uses m - 1."""
+
+    def _update_running_stats(self, mean, unbiased_var):
+        super()._update_running_stats(mean, unbiased_var * ((self.m - 1) / self.m))
+
+
+def kaiming_uniform_fans_swapped(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """He uniform from fan_out where torch's ``mode='fan_in'`` uses fan_in (and the other way round)."""
+    swapped = "fan_out" if mode.lower() == "fan_in" else "fan_in"
+    return scratch.init.kaiming_uniform_(tensor, a, swapped, nonlinearity, rng)
+
+
+class DropoutKeepsP(scratch.Dropout):
+    """Keeps each element with probability ``p`` (``rand < p``) instead of ``1 - p``."""
+
+    def forward(self, x):
+        if not self.training or self.p in (0, 1):
+            return super().forward(x)
+        self.mask = self.rng.random(x.shape) < self.p
+        self.noise = self.mask.astype(x.dtype) / x.dtype.type(1 - self.p)
+        return x * self.noise
+
+
+class DropoutNotScaled(scratch.Dropout):
+    """Drops without scaling the kept elements by ``1 / (1 - p)``: eval outputs no longer match training."""
+
+    def forward(self, x):
+        y = super().forward(x)
+        if self.noise is not None:
+            self.noise = self.mask.astype(x.dtype)
+            y = x * self.noise
+        return y
+
+
+class TanhBackwardLinear(scratch.Tanh):
+    """Backward ``grad_y (1 - y)`` where the derivative of its forward is ``1 - y^2``."""
+
+    def backward(self, grad_y):
+        return grad_y * (1 - self.y)
+
+
 WRONG = {
-    "ReLU'(0) = 1": ("ReLU", ReLUGradOneAtZero, "ReLU-backward"),
-    "ReLU writes into its input": ("ReLU", ReLUInPlace, "ReLU-forward"),
-    "Sigmoid upcasts float32": ("Sigmoid", SigmoidUpcast, "Sigmoid-forward-float32"),
-    "Softmax without max-subtraction": ("Softmax", SoftmaxNoShift, "Softmax-forward"),
-    "Softmax backward with the diagonal only": ("Softmax", SoftmaxDiagonalJacobian, "Softmax-backward"),
-    "MSELoss gradient not averaged": ("MSELoss", MSENotAveraged, "MSELoss-backward"),
-    "Linear weight gradient transposed": ("Linear", LinearTransposedGrad, "Linear-param_grad"),
-    "Linear bias gradient averaged": ("Linear", LinearBiasMean, "Linear-param_grad"),
-    "SGD momentum in the averaged form": ("SGD", SGDAveragedMomentum, "MLP-SGD-model"),
+    "ReLU'(0) = 1": ("ReLU", ReLUGradOneAtZero, "ReLU", ("backward",)),
+    "ReLU writes into its input": ("ReLU", ReLUInPlace, "ReLU", ("forward",)),
+    "Sigmoid upcasts float32": ("Sigmoid", SigmoidUpcast, "Sigmoid", ("forward",)),
+    "Softmax without max-subtraction": ("Softmax", SoftmaxNoShift, "Softmax", ("forward",)),
+    "Softmax backward with the diagonal only": ("Softmax", SoftmaxDiagonalJacobian, "Softmax", ("backward",)),
+    "MSELoss gradient not averaged": ("MSELoss", MSENotAveraged, "MSELoss", ("backward",)),
+    "Linear weight gradient transposed": ("Linear", LinearTransposedGrad, "Linear", ("param_grad",)),
+    "Linear bias gradient averaged": ("Linear", LinearBiasMean, "Linear", ("param_grad",)),
+    "SGD momentum in the averaged form": ("SGD", SGDAveragedMomentum, "MLP-SGD", ("model",)),
+    "SGD dampening on the first step": ("SGD", SGDDampenedFirstStep, "SGD", ("step",)),
+    "SGD Nesterov from the stale buffer": ("SGD", SGDNesterovStaleBuffer, "SGD", ("step", "trajectory")),
+    "Adam without bias correction": ("Adam", AdamNoBiasCorrection, "Adam", ("step", "trajectory")),
+    "Adam with eps inside the square root": ("Adam", AdamEpsInsideSqrt, "Adam", ("step",)),
+    "Adam state not restored by load_state_dict": ("Adam", AdamStateNotRestored, "Adam", ("step",)),
+    "AdamW decay coupled into the gradient": ("AdamW", AdamWCoupledDecay, "AdamW", ("step", "trajectory")),
+    "RMSprop centered ignored": ("RMSprop", RMSpropCenteredIgnored, "RMSprop", ("step",)),
+    "Adagrad lr_decay ignored": ("Adagrad", AdagradNoLrDecay, "Adagrad", ("step",)),
+    "Adadelta lr ignored": ("Adadelta", AdadeltaNoLr, "Adadelta", ("step",)),
+    "Adamax without eps": ("Adamax", AdamaxNoEps, "Adamax", ("step",)),
+    "NAdam without the momentum schedule": ("NAdam", NAdamNoMomentumSchedule, "NAdam", ("step", "trajectory")),
+    "RAdam rectified from rho_t > 4": ("RAdam", RAdamThresholdFour, "RAdam", ("step", "trajectory")),
+    "StepLR one epoch early": ("StepLR", StepLROneEpochEarly, "StepLR", ("trajectory",)),
+    "ReduceLROnPlateau cooldown ignored": ("ReduceLROnPlateau", PlateauNoCooldown, "ReduceLROnPlateau",
+                                           ("trajectory",)),
+    "clip_grad_norm_ without the 1e-6": ("clip_grad_norm_", clip_grad_norm_no_eps, "clip_grad_norm_", ("forward",)),
+    "clip_grad_value_ clipping only above": ("clip_grad_value_", clip_grad_value_above_only, "clip_grad_value_",
+                                             ("forward",)),
+    "BatchNorm1d running variance biased": ("BatchNorm1d", BatchNormBiasedRunningVar, "BatchNorm1d", ("state",)),
+    "kaiming_uniform_ with the fans swapped": ("init", swap("kaiming_uniform_", kaiming_uniform_fans_swapped,
+                                                            scratch.init), "kaiming_uniform_", ("distribution",)),
+    "Dropout keeps with probability p": ("Dropout", DropoutKeepsP, "Dropout", ("distribution",)),
+    "Tanh backward 1 - y": ("Tanh", TanhBackwardLinear, "Tanh", ("gradcheck",)),
+    "Dropout without 1/(1-p) scaling": ("Dropout", DropoutNotScaled, "MLP-BatchNorm-Dropout-SGD", ("model",)),
 }
