@@ -88,10 +88,10 @@ def oracle_module(spec, kind, case, dtype, got=None):
 def central_differences(spec, case, dtype, got):
     """``gradcheck``'s oracle is not torch: each analytic gradient the implementation returned
     (``grad_x``, ``grad.<name>``) is expected to equal its own central differences (``numeric.<key>``)."""
-    keys = [k for k in got if not k.startswith("numeric.")]
-    if "grad_x" not in keys or any("numeric." + k not in got for k in keys):
-        raise ValueError(f"gradcheck needs grad_x and numeric.<key> for each gradient, got {sorted(got)}")
-    return {k: got["numeric." + k] for k in keys}
+    want = {k.removeprefix("numeric."): v for k, v in got.items() if k.startswith("numeric.")}
+    if "grad_x" not in want:
+        raise ValueError(f"gradcheck needs numeric.grad_x from the subject, got {sorted(got)}")
+    return want
 
 
 def oracle_state(spec, case, dtype, got):
