@@ -49,6 +49,7 @@ PRESETS = {"quick": {"warmup_s": 0.2, "budget_s": 2.0, "repeats": (5, 500)},
 
 PHASES = ("forward", "backward", "step", "train_step")
 
+BLOCK_S = 0.005
 SETTLE_S = 0.05
 """The longest untimed pause between two timed calls (see :func:`_interleaved`)."""
 
@@ -128,8 +129,10 @@ def _quartiles(samples):
 def _interleaved(sides, warmup_s, budget_s, repeats):
     """Per side, the list of timings each call of ``side()`` returns, calls interleaved after a warm-up.
 
-    ``repeats`` is a number, or ``(least, most)`` to choose one that fits ``budget_s`` seconds. After
-    each call the run pauses, untimed, for as long as the call took (at most ``SETTLE_S``): torch's
+    ``repeats`` is a number, or ``(least, most)`` to choose one that fits ``budget_s`` seconds. Each
+    sample is the mean over a block of back-to-back calls lasting about ``BLOCK_S`` (one call at the
+    large sizes), as steps run in training: a lone call of a tiny step would time a cold start. After
+    each block the run pauses, untimed, for as long as it took (at most ``SETTLE_S``): torch's
     OpenMP workers and OpenBLAS's threads keep spinning for a while after their work, and on a
     machine with few cores they slow down whichever side runs next (a third of the large size's
     forward in float32, measured).
@@ -142,16 +145,17 @@ def _interleaved(sides, warmup_s, budget_s, repeats):
             side()
             n += 1
         per_call.append((time.perf_counter() - start) / n)
-    settle = [min(SETTLE_S, t) for t in per_call]
+    block = max(1, int(BLOCK_S / max(per_call)))
+    settle = [min(SETTLE_S, block * t) for t in per_call]
     if isinstance(repeats, tuple):
         least, most = repeats
-        repeats = int(min(most, max(least, budget_s / (sum(per_call) + sum(settle)))))
+        repeats = int(min(most, max(least, budget_s / (block * sum(per_call) + sum(settle)))))
     samples = [[] for _ in sides]
     gc.disable()
     try:
         for _ in range(repeats):
             for side, out, pause in zip(sides, samples, settle):
-                out.append(side())
+                out.append(tuple(np.mean([side() for _ in range(block)], axis=0)))
                 time.sleep(pause)
     finally:
         gc.enable()
