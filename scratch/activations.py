@@ -58,9 +58,10 @@ class ReLU(_Activation):
 
     Derivative: 1 for x > 0, else 0; ReLU'(0) = 0, as torch's autograd. Written, as sklearn does, in
     terms of the output: ``grad_x = 0 where y <= 0, else grad_y``, so a NaN passes through both ways,
-    as in torch. It is computed as ``grad_y * (not y <= 0)``, which has no branch and is several times
-    faster than ``np.where`` on random signs; a non-finite ``grad_y`` takes ``np.where`` (``inf * 0``
-    would be NaN where torch's select gives 0).
+    as in torch. As ``y`` is ``>= 0`` or NaN, ``not y <= 0`` is ``y != 0``, and the product
+    ``grad_y * (y != 0)`` has no branch and is several times faster than ``np.where`` on random signs;
+    a non-finite ``grad_y`` takes ``np.where`` (``inf * 0`` would be NaN where torch's select gives 0).
+    Finiteness is counted with ``np.count_nonzero``, cheaper than ``.all()`` for small arrays.
 
     Shape: input ``(*)``, output the same shape.
     """
@@ -70,8 +71,8 @@ class ReLU(_Activation):
         return self.y
 
     def backward(self, grad_y):
-        keep = ~(self.y <= 0)
-        if np.isfinite(grad_y).all():
+        keep = self.y != 0
+        if np.count_nonzero(np.isfinite(grad_y)) == grad_y.size:
             return grad_y * keep
         return np.where(keep, grad_y, _c(grad_y, 0))
 

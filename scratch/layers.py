@@ -55,8 +55,9 @@ class Linear(Module):
         return y
 
     def backward(self, grad_y, input_grad=True):
-        x2 = self.x.reshape(-1, self.in_features)
-        g2 = grad_y.reshape(-1, self.out_features)
+        x2, g2 = self.x, grad_y
+        if grad_y.ndim != 2:
+            x2, g2 = x2.reshape(-1, self.in_features), g2.reshape(-1, self.out_features)
         self.weight.accumulate(g2.T @ x2)
         if self.bias is not None:
             self.bias.accumulate(g2.sum(axis=0))

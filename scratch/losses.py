@@ -4,6 +4,8 @@ Prediction first, target second, as torch. ``value`` is a 0-d array of the input
 and 'sum' and an array of the loss's shape for 'none'. Weights are kept as given and cast to the
 input's dtype at each call, so a float64 weight never upcasts a float32 input.
 """
+import contextlib
+import math
 import numbers
 
 import numpy as np
@@ -57,6 +59,23 @@ def _broadcast_weight(owner, name, weight, x):
     return weight.astype(x.dtype, copy=False)
 
 
+def _divide(a, b):
+    """``a / b``; a zero or non-finite ``b`` gives torch's inf or nan without a warning."""
+    if 0 < abs(b) < np.inf:
+        return a / b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / b
+
+
+_NO_OP = contextlib.nullcontext()
+
+
+def _underflow_ignored():
+    """``np.errstate(under="ignore")``, or a cheaper no-op where underflow is already ignored (NumPy's
+    default): an ``exp`` of a logit far below the largest is 0, as in torch, even under ``all="raise"``."""
+    return _NO_OP if np.geterr()["under"] == "ignore" else np.errstate(under="ignore")
+
+
 class _Loss(Module):
     """Base of the losses: holds ``reduction``, checked here, and applies it to the value and the gradient."""
 
@@ -77,8 +96,7 @@ class _Loss(Module):
         total = losses.sum(dtype=losses.dtype)
         if self.reduction == "sum":
             return np.asarray(total)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(total / denominator)
+        return np.asarray(_divide(total, denominator))
 
     def _upstream(self, grad_output, shape, dtype):
         """``grad_output`` as an array that broadcasts against the losses: of the loss's shape for 'none',
@@ -94,10 +112,7 @@ class _Loss(Module):
             raise ValueError(f"{name}.backward: grad_output must be a scalar for reduction="
                              f"{self.reduction!r}, got shape {g.shape}")
         g = g.reshape(())
-        if self.reduction != "sum":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                g = g / self.denominator
-        return g
+        return g if self.reduction == "sum" else _divide(g, self.denominator)
 
     def _check_forward_done(self):
         if self.denominator is None:
@@ -434,14 +449,12 @@ class KLDivLoss(_PointwiseLoss):
         return f"reduction={self.reduction!r}, log_target={self.log_target}"
 
 
-def _at_class(index):
-    """The fancy index of ``a[n, index[n, d...], d...]`` for an ``a`` of shape ``(N, C, d1, ..., dK)``
-    and class indices ``index`` of shape ``(N, d1, ..., dK)``: each entry at its class on axis 1."""
-    if index.ndim == 1:
-        return np.arange(index.size), index
-    entries = list(np.indices(index.shape, sparse=True))
-    entries.insert(1, index)
-    return tuple(entries)
+def _class_offsets(shape):
+    """For a C-ordered array of shape ``(N, C, d1, ..., dK)``, the flat positions of its entries
+    ``[n, 0, d1, ..., dK]``, of shape ``(N, d1, ..., dK)``, and the stride ``D = d1 ... dK`` of axis 1."""
+    n, c, d = shape[0], shape[1], math.prod(shape[2:])
+    offsets = np.arange(n)[:, None] * (c * d) + np.arange(d)
+    return offsets.reshape(shape[:1] + shape[2:]), d
 
 
 class _ClassLoss(_WeightedLoss):
@@ -460,6 +473,18 @@ class _ClassLoss(_WeightedLoss):
         if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
             raise ValueError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
         self.ignore_index = int(ignore_index)
+        self._offsets = None
+
+    def _at_class(self, index, shape):
+        """The flat positions ``offset + index * D`` of ``a[n, index[n, d...], d...]`` in a C-ordered
+        ``a`` of ``shape`` ``(N, C, d1, ..., dK)``: each entry at its class on axis 1. A flat index is
+        several times cheaper than a tuple of index arrays; the offsets are kept for the next call of
+        the same shape. Writes go through ``a.ravel()``, a view only when ``a`` is C-ordered."""
+        if self._offsets is None or self._offsets[0] != shape:
+            self._offsets = (shape, *_class_offsets(shape))
+        _, offsets, d = self._offsets
+        index = index.astype(np.intp, copy=False)
+        return offsets + (index if d == 1 else index * d)
 
     def _prepare(self, input, target):
         """Checked input, target and weight, with a batch axis; and whether the target is probabilities."""
@@ -493,31 +518,51 @@ class _ClassLoss(_WeightedLoss):
         return x, t, w, probabilities
 
     def _indices(self, x, t, w):
-        """Caches ``kept`` (target not ignored), ``index`` (ignored set to 0), ``at_class`` (the fancy
-        index of each sample's entry at its target class) and ``w_t = w[t_n]`` (0 where ignored), and
-        sets the 'mean' denominator ``sum_n w_t``; returns the losses ``-w_t x_{n, t_n}``."""
+        """Caches ``kept`` (target not ignored), ``at_class`` (the flat position of each sample's entry
+        at its target class, ignored targets sent to class 0) and ``w_t = w[t_n]`` (0 where ignored), and
+        sets the 'mean' denominator ``sum_n w_t``; returns the losses ``-w_t x_{n, t_n}``.
+
+        When every target is a class (so none can equal an ``ignore_index`` outside ``[0, C)``),
+        ``kept`` is None, and so is ``w_t`` without weights: every ``w_t`` is 1.
+        """
         name, c = type(self).__name__, x.shape[1]
-        kept = t != self.ignore_index
-        index = np.where(kept, t, 0)
-        if index.size and (index.min() < 0 or index.max() >= c):
-            bad = t[kept & ((t < 0) | (t >= c))].flat[0]
-            raise ValueError(f"{name}: target {bad} is out of range for {c} classes; expected "
-                             f"0 <= target < {c}, or ignore_index ({self.ignore_index})")
+        kept, index = None, t
+        if 0 <= self.ignore_index < c or t.size and (t.min() < 0 or t.max() >= c):
+            kept = t != self.ignore_index
+            index = np.where(kept, t, 0)
+            if index.size and (index.min() < 0 or index.max() >= c):
+                bad = t[kept & ((t < 0) | (t >= c))].flat[0]
+                raise ValueError(f"{name}: target {bad} is out of range for {c} classes; expected "
+                                 f"0 <= target < {c}, or ignore_index ({self.ignore_index})")
+        self.kept = kept
+        self.at_class = self._at_class(index, x.shape)
+        picked = x.ravel()[self.at_class]
         zero = x.dtype.type(0)
-        self.kept, self.index = kept, index
-        self.at_class = _at_class(index)
-        self.w_t = kept.astype(x.dtype) if w is None else np.where(kept, w[index], zero)
+        if w is None:
+            self.w_t = None if kept is None else kept.astype(x.dtype)
+        else:
+            self.w_t = w[index] if kept is None else np.where(kept, w[index], zero)
+        if self.w_t is None:
+            self.denominator = x.dtype.type(t.size)
+            return -picked
         self.denominator = self.w_t.sum(dtype=x.dtype)
-        return np.where(kept, -self.w_t * x[self.at_class], zero)
+        losses = -self.w_t * picked
+        return losses if kept is None else np.where(kept, losses, zero)
+
+    def _kept_mask(self):
+        """``kept`` as a boolean array, also when every target is kept."""
+        return np.ones(self.x_shape[:1] + self.x_shape[2:], dtype=bool) if self.kept is None else self.kept
 
     def _at_targets(self, w_t, g):
         """``w_t g_n`` at each kept target class, 0 elsewhere (and for ignored targets)."""
-        a = np.zeros(self.x_shape, dtype=w_t.dtype)
-        a[self.at_class] = self._kept_product(w_t, g)
+        a = np.zeros(self.x_shape, dtype=self.dtype)
+        a.ravel()[self.at_class] = self._kept_product(w_t, g)
         return a
 
     def _kept_product(self, w_t, g):
         """``w_t g_n`` for the kept targets, 0 for the ignored ones (whatever their ``g_n``)."""
+        if self.kept is None:
+            return g if w_t is None else w_t * g
         return np.multiply(w_t, g, out=np.zeros_like(w_t), where=self.kept)
 
     def _upstream_batched(self, grad_output):
@@ -570,7 +615,7 @@ class NLLLoss(_ClassLoss):
         return self._reduce(self._unbatch(self._indices(x, t, w)), self.denominator)
 
     def backward(self, grad_output=1.0):
-        return self._unbatch(self._at_targets(-self.w_t, self._upstream_batched(grad_output)))
+        return self._unbatch(self._at_targets(self.w_t, -self._upstream_batched(grad_output)))
 
 
 class CrossEntropyLoss(_ClassLoss):
@@ -634,11 +679,11 @@ class CrossEntropyLoss(_ClassLoss):
         self.x_shape, self.dtype = x.shape, x.dtype
         c, eps = x.shape[1], self.label_smoothing
         shifted = x - x.max(axis=1, keepdims=True)
-        with np.errstate(under="ignore"):
+        with _underflow_ignored():
             self.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.w_c = None if w is None else w.reshape((1, c) + (1,) * (x.ndim - 2))
+        self.probabilities = probabilities
         if probabilities:
-            self.kept = None
             q = t.astype(x.dtype, copy=False)
             if eps > 0:
                 q = q * x.dtype.type(1 - eps) + x.dtype.type(eps / c)
@@ -650,28 +695,28 @@ class CrossEntropyLoss(_ClassLoss):
         if eps == 0:
             return value
         weighted_logp = self.logp if w is None else self.logp * self.w_c
-        smooth = np.where(self.kept, -np.sum(weighted_logp, axis=1), x.dtype.type(0))
+        smooth = np.where(self._kept_mask(), -np.sum(weighted_logp, axis=1), x.dtype.type(0))
         smooth = self._reduce(self._unbatch(smooth), self.denominator)
         return np.asarray(x.dtype.type(1 - eps) * value + smooth * x.dtype.type(eps / c))
 
     def backward(self, grad_output=1.0):
         g = self._upstream_batched(grad_output)
         eps, c = self.label_smoothing, self.x_shape[1]
-        if self.kept is not None and eps == 0:
+        if not self.probabilities and eps == 0:
             a_t = self._kept_product(self.w_t, g)
-            with np.errstate(under="ignore"):
-                grad_x = np.exp(self.logp) * a_t[:, None]
-            grad_x[self.at_class] -= a_t
+            with _underflow_ignored():
+                grad_x = np.multiply(np.exp(self.logp), np.expand_dims(a_t, 1) if a_t.ndim else a_t, order="C")
+            grad_x.ravel()[self.at_class] -= a_t
             return self._unbatch(grad_x)
-        if self.kept is None:
+        if self.probabilities:
             a = self.coef * (np.expand_dims(g, 1) if g.ndim else g)
         else:
             a = self._at_targets(self.w_t, g)
             if eps > 0:
-                g_kept = np.expand_dims(np.where(self.kept, g, self.dtype.type(0)), 1)
+                g_kept = np.expand_dims(np.where(self._kept_mask(), g, self.dtype.type(0)), 1)
                 smooth = g_kept if self.w_c is None else self.w_c * g_kept
                 a = self.dtype.type(1 - eps) * a + self.dtype.type(eps / c) * smooth
-        with np.errstate(under="ignore"):
+        with _underflow_ignored():
             return self._unbatch(np.exp(self.logp) * a.sum(axis=1, keepdims=True) - a)
 
     def extra_repr(self):

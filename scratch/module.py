@@ -168,7 +168,7 @@ class Sequential(Module):
         return self.children()[i][1]
 
     def __iter__(self):
-        return iter(m for _, m in self.children())
+        return iter([m for _, m in self.children()])
 
     def forward(self, x):
         for module in self:
@@ -176,6 +176,9 @@ class Sequential(Module):
         return x
 
     def backward(self, grad, input_grad=True):
-        for i, module in reversed(list(enumerate(self))):
-            grad = module.backward(grad) if i > 0 or input_grad else module.backward(grad, input_grad=False)
-        return grad
+        modules = [m for _, m in self.children()]
+        for module in reversed(modules[1:]):
+            grad = module.backward(grad)
+        if not modules:
+            return grad
+        return modules[0].backward(grad) if input_grad else modules[0].backward(grad, input_grad=False)

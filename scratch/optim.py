@@ -186,10 +186,11 @@ class Optimizer:
         """Update every parameter that has a ``grad``; returns ``closure()`` if given, else None."""
         loss = None if closure is None else closure()
         for group in self.param_groups:
+            maximize = group["maximize"]
             for p in group["params"]:
                 if p.grad is not None:
                     g = np.asarray(p.grad, dtype=p.data.dtype)
-                    self._update(p, -g if group["maximize"] else g, self.state.setdefault(p, {}), group)
+                    self._update(p, -g if maximize else g, self.state.setdefault(p, {}), group)
         return loss
 
     def _update(self, p, g, state, group):
@@ -255,8 +256,8 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        lr, mu, tau, wd = _floats(group, "lr", "momentum", "dampening", "weight_decay")
-        g = _weight_decay(p, g, lr, wd, False)
+        lr, mu, tau = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        g = _weight_decay(p, g, lr, float(group["weight_decay"]), False)
         if mu != 0:
             b = state.get("momentum_buffer")
             if b is None:
