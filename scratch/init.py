@@ -1,8 +1,8 @@
 """Weight initialisation, after ``torch.nn.init``: fill an array in place and return it.
 
 Names, arguments and defaults are torch's, with ``rng=`` (a ``numpy.random.Generator``,
-default ``np.random.default_rng()``) in place of torch's ``generator=``. The random streams differ
-from torch's, so the twins agree in distribution, not in values. The array keeps its dtype.
+default ``np.random.default_rng()``) in place of torch's ``generator=``. The random streams are
+not torch's, so the twins agree in distribution, not in values. The array keeps its dtype.
 A :class:`~scratch.module.Parameter` may be passed instead of an array; its ``data`` is filled.
 
 Examples

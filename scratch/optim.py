@@ -288,8 +288,8 @@ SGD.__doc__ = _doc("""Stochastic gradient descent, optionally with momentum (``t
 
     Differs from the paper (Sutskever et al., 2013): the learning rate multiplies the velocity
     (``v <- mu v + g; p <- p - lr v``) instead of entering it (``v <- mu v + lr g; p <- p - v``),
-    and the momentum buffer starts as the first gradient, not zeros, so dampening is applied only
-    from step 2 on. State: ``momentum_buffer`` (only when momentum != 0).
+    and the momentum buffer starts as the first gradient, not zeros, so dampening is applied
+    only from step 2 on. State: ``momentum_buffer`` (only when momentum != 0).
 
     Args:
         {params}
