@@ -132,14 +132,8 @@ class SGDNesterovStaleBuffer(scratch.SGD):
 
 def _adam_moments(p, g, state, group):
     """Adam's bookkeeping as scratch keeps it (weight decay, ``m_t``, ``v_t``); returns ``(t, m_t, v_t)``."""
-    beta1, beta2 = group["betas"]
-    if not state:
-        state.update(step=optim._new_step(), exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
-    t = optim._tick(state)
-    g = optim._weight_decay(p, g, group["lr"], group["weight_decay"], group.get("decoupled_weight_decay", False))
-    optim._lerp_(state["exp_avg"], g, 1 - beta1)
-    optim._ema_sq_(state["exp_avg_sq"], g, beta2)
-    return t, state["exp_avg"], state["exp_avg_sq"]
+    t, _, m, v = optim._adam_moments_(p, g, state, group)
+    return t, m, v
 
 
 class AdamNoBiasCorrection(scratch.Adam):

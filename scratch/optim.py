@@ -103,6 +103,21 @@ def _ema_sq_(v, g, beta):
     v += (1 - beta) * g * g
 
 
+def _adam_moments_(p, g, state, group):
+    """The Adam family's shared bookkeeping, in torch's order: count the step, apply weight decay, then
+    ``m <- lerp(m, g, 1 - beta1)`` and ``v <- beta2 v + (1 - beta2) g^2`` in place. Returns ``(t, g, m, v)``
+    with ``g`` after weight decay."""
+    beta1, beta2 = map(float, group["betas"])
+    if "exp_avg" not in state:
+        state.update(step=_new_step(), exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+    t = _tick(state)
+    g = _weight_decay(p, g, float(group["lr"]), float(group["weight_decay"]), group["decoupled_weight_decay"])
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    _lerp_(m, g, 1 - beta1)
+    _ema_sq_(v, g, beta2)
+    return t, g, m, v
+
+
 class _Required:
     def __repr__(self):
         return "<required parameter>"
@@ -317,17 +332,11 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, p, g, state, group):
-        lr, eps, wd = _floats(group, "lr", "eps", "weight_decay")
+        lr, eps = _floats(group, "lr", "eps")
         beta1, beta2 = map(float, group["betas"])
-        if not state:
-            state.update(step=_new_step(), exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        t = _tick(state)
-        g = _weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        _lerp_(m, g, 1 - beta1)
-        _ema_sq_(v, g, beta2)
+        if group["amsgrad"] and not state:
+            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        t, g, m, v = _adam_moments_(p, g, state, group)
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         step_size = lr / bias_correction1
@@ -680,22 +689,17 @@ class NAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        lr, eps, wd, psi = _floats(group, "lr", "eps", "weight_decay", "momentum_decay")
+        lr, eps, psi = _floats(group, "lr", "eps", "momentum_decay")
         beta1, beta2 = map(float, group["betas"])
         if not state:
-            state.update(step=_new_step(), mu_product=np.array(1.0, dtype=np.float32),
-                         exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
-        t = _tick(state)
+            state["mu_product"] = np.array(1.0, dtype=np.float32)
+        t, g, m, v = _adam_moments_(p, g, state, group)
         bias_correction2 = 1 - beta2 ** t
-        g = _weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
         state["mu_product"] *= np.float32(mu)
         mu_product = float(state["mu_product"])
         mu_product_next = mu_product * mu_next
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        _lerp_(m, g, 1 - beta1)
-        _ema_sq_(v, g, beta2)
         denom = np.sqrt(v / bias_correction2) + eps
         p.data -= (lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
         p.data -= (lr * mu_next / (1.0 - mu_product_next)) * m / denom
@@ -752,15 +756,9 @@ class RAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        lr, eps, wd = _floats(group, "lr", "eps", "weight_decay")
+        lr, eps = _floats(group, "lr", "eps")
         beta1, beta2 = map(float, group["betas"])
-        if not state:
-            state.update(step=_new_step(), exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
-        t = _tick(state)
-        g = _weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        _lerp_(m, g, 1 - beta1)
-        _ema_sq_(v, g, beta2)
+        t, g, m, v = _adam_moments_(p, g, state, group)
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         m_hat = m / bias_correction1
