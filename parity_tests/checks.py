@@ -33,11 +33,13 @@ class Check:
 
 
 def plan(only=None, dtypes=DTYPES, registry=REGISTRY):
-    """Every check of the registry, in registry order, filtered by a glob or substring ``only``."""
+    """Every check of the registry, in registry order, whose id matches any of the comma-separated
+    globs or substrings in ``only`` (case-insensitive; all checks when ``only`` is empty)."""
     checks = [Check(e, k, d) for e in registry for k in e.kinds for d in dtypes if d in e.dtypes_for(k)]
-    if only:
-        pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-        checks = [c for c in checks if fnmatch.fnmatchcase(c.id.lower(), pattern.lower())]
+    patterns = [p.strip().lower() for p in (only or "").split(",") if p.strip()]
+    if patterns:
+        patterns = [p if any(c in p for c in "*?[") else f"*{p}*" for p in patterns]
+        checks = [c for c in checks if any(fnmatch.fnmatchcase(c.id.lower(), p) for p in patterns)]
     return checks
 
 

@@ -11,7 +11,7 @@ def add_parser(sub):
                                    "implementation against torch and print a table with each measured error.")
     p.add_argument("--impl", metavar="PATH", help="a .py file or package folder to check instead of scratch")
     p.add_argument("--dtype", choices=["float32", "float64", "all"], default="all")
-    p.add_argument("--only", metavar="PATTERN", help="glob or substring of check ids, e.g. 'ReLU' or '*-backward-*'")
+    p.add_argument("--only", metavar="PATTERN", help="glob or substring of check ids, several separated by commas, e.g. 'ReLU' or 'Adam*,*-backward-*'")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--failures", action="store_true", help="print only checks that did not pass")
     p.set_defaults(run=run)
