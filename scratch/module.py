@@ -104,8 +104,9 @@ class Module:
     def load_state_dict(self, state_dict):
         """Copy values into the existing arrays, keeping their dtype (torch's strict load).
 
-        Buffers are ndarrays (0-d for ``num_batches_tracked``). Raises KeyError naming missing or unexpected keys and ValueError naming a key
-        whose shape differs; nothing is copied unless every key fits.
+        Buffers are ndarrays (0-d for ``num_batches_tracked``). Raises KeyError naming missing or
+        unexpected keys and ValueError naming a key whose shape differs; nothing is copied unless
+        every key fits.
         """
         targets = self._state_targets()
         missing = sorted(set(targets) - set(state_dict))
@@ -176,7 +177,7 @@ class Sequential(Module):
         return x
 
     def backward(self, grad, input_grad=True):
-        modules = [m for _, m in self.children()]
+        modules = list(self)
         for module in reversed(modules[1:]):
             grad = module.backward(grad)
         if not modules:
