@@ -9,15 +9,11 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import scratch
 from reference.estimators import ScratchMLPClassifier, ScratchMLPRegressor, TorchMLPClassifier, TorchMLPRegressor
 from scripts import baseline
 from scripts.cli import main
 
 from .oracles import _sklearn_predict_proba
-
-needs_optim = pytest.mark.skipif(not (hasattr(scratch, "SGD") and hasattr(scratch, "Adam")),
-                                 reason="scratch.SGD and scratch.Adam are not both written yet")
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread():
@@ -33,7 +29,6 @@ def one_torch_thread():
 SMALL = {"hidden_layer_sizes": (16,), "lr": 0.01, "batch_size": 32, "max_iter": 20, "random_state": 0}
 
 
-@needs_optim
 @parametrize_with_checks([cls(**SMALL) for cls in (ScratchMLPClassifier, TorchMLPClassifier,
                                                    ScratchMLPRegressor, TorchMLPRegressor)])
 def test_sklearn_estimator_checks(estimator, check):
@@ -45,7 +40,6 @@ def _standard(load):
     return StandardScaler().fit_transform(X), y
 
 
-@needs_optim
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_twins_start_alike_and_train_alike(optimizer):
     kwargs = {**SMALL, "optimizer": optimizer, "alpha": 1e-2, "max_iter": 15}
@@ -67,7 +61,6 @@ def test_twins_start_alike_and_train_alike(optimizer):
     np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-10, atol=1e-12)
 
 
-@needs_optim
 @pytest.mark.parametrize("load", [load_iris, load_breast_cancer], ids=["3 classes", "2 classes"])
 def test_three_way_predict_proba(load):
     """A trained scratch estimator, torch's twin of its network and sklearn's MLPClassifier given the
@@ -90,7 +83,6 @@ def test_corrected_ttest():
     assert baseline.corrected_ttest(np.full(5, 0.9), np.full(5, 0.8), 0.25) == 0.0
 
 
-@needs_optim
 def test_tiny_run_writes_json_and_png(tmp_path, capsys):
     out, png = tmp_path / "out.json", tmp_path / "folds.png"
     code = main(["baseline", "--dataset", "iris", "diabetes", "--folds", "2", "--quick",
@@ -122,7 +114,6 @@ def test_quick_preset_covers_the_requirements():
     assert all(len(baseline.models(d.task, 1, 0)) >= 6 for d in datasets)
 
 
-@needs_optim
 def test_csv_with_categories_and_gaps_is_encoded_and_imputed(tmp_path, capsys):
     rng = np.random.default_rng(0)
     lines = ["size,colour,notes,price"]
