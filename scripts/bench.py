@@ -3,9 +3,10 @@
 Method. Both sides train the same network (Linear/ReLU layers, ``CrossEntropyLoss``, ``SGD`` with
 momentum), built in scratch and copied into torch with ``reference.to_torch``, on the same batch, with
 the same number of BLAS/OpenMP threads (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``).
-After a warm-up, steps run interleaved (scratch, torch, scratch, ...) with the garbage collector off
-and a short untimed pause after each, so neither side pays for the other's spinning thread pool;
-each step is timed as a whole (``zero_grad`` to ``step``) and by phase (``forward`` is the model and
+After a warm-up, steps run interleaved (scratch, torch, scratch, ...) with the garbage collector off;
+before each turn the run waits, untimed, until the other side's threads are idle, so neither side
+pays for the other's spinning thread pool, then makes one untimed call so that each is timed warm, as
+in a training loop. Each step is timed as a whole (``zero_grad`` to ``step``) and by phase (``forward`` is the model and
 the loss, ``backward``, ``step``). Neither side computes the gradient with respect to the data
 (torch's input does not require grad; scratch's ``backward(..., input_grad=False)``). A figure is the
 median over the steps, its spread the interquartile range. GFLOP/s counts the matrix products a
@@ -50,8 +51,9 @@ PRESETS = {"quick": {"warmup_s": 0.2, "budget_s": 2.0, "repeats": (5, 500)},
 PHASES = ("forward", "backward", "step", "train_step")
 
 BLOCK_S = 0.005
-SETTLE_S = 0.05
-"""The longest untimed pause between two timed calls (see :func:`_interleaved`)."""
+"""Seconds of back-to-back calls averaged into one sample (see :func:`_interleaved`)."""
+IDLE_S = 0.5
+"""The longest untimed wait for the other side's threads to go idle (see :func:`_until_idle`)."""
 
 OPTIMIZER = {"lr": 0.01, "momentum": 0.9}
 PEAK_SQUARES = (1024, 2048)
@@ -126,19 +128,35 @@ def _quartiles(samples):
     return float(median), float(q3 - q1)
 
 
+def _until_idle(window=0.005):
+    """Sleep until this process's threads stop using the CPU: until a ``window`` in which they use less
+    than a tenth of it, at most ``IDLE_S`` seconds.
+
+    NumPy's OpenBLAS keeps its workers spinning for about 0.1 s after a product, torch's OpenMP workers
+    for about 10 ms; on a machine with few cores a product run meanwhile is slowed down (torch's
+    1024^3 float32 product after one of NumPy's: 38 ms instead of 15, measured).
+    """
+    deadline = time.perf_counter() + IDLE_S
+    while True:
+        cpu = time.process_time()
+        time.sleep(window)
+        if time.process_time() - cpu < window / 10 or time.perf_counter() > deadline:
+            return
+
+
 def _interleaved(sides, warmup_s, budget_s, repeats):
     """Per side, the list of timings each call of ``side()`` returns, calls interleaved after a warm-up.
 
     ``repeats`` is a number, or ``(least, most)`` to choose one that fits ``budget_s`` seconds. Each
     sample is the mean over a block of back-to-back calls lasting about ``BLOCK_S`` (one call at the
-    large sizes), as steps run in training: a lone call of a tiny step would time a cold start. After
-    each block the run pauses, untimed, for as long as it took (at most ``SETTLE_S``): torch's
-    OpenMP workers and OpenBLAS's threads keep spinning for a while after their work, and on a
-    machine with few cores they slow down whichever side runs next (a third of the large size's
-    forward in float32, measured).
+    large sizes), as steps run in training: a lone call of a tiny step would time a cold start. Before
+    each block the run waits for the other side's threads to go idle (:func:`_until_idle`) and makes
+    one untimed call, which wakes this side's own thread pool as the previous step of a training loop
+    would have.
     """
     per_call = []
     for side in sides:
+        _until_idle()
         side()
         start, n = time.perf_counter(), 1
         while n < 3 or time.perf_counter() - start < warmup_s:
@@ -146,17 +164,17 @@ def _interleaved(sides, warmup_s, budget_s, repeats):
             n += 1
         per_call.append((time.perf_counter() - start) / n)
     block = max(1, int(BLOCK_S / max(per_call)))
-    settle = [min(SETTLE_S, block * t) for t in per_call]
     if isinstance(repeats, tuple):
         least, most = repeats
-        repeats = int(min(most, max(least, budget_s / (block * sum(per_call) + sum(settle)))))
+        repeats = int(min(most, max(least, budget_s / ((block + 1) * sum(per_call)))))
     samples = [[] for _ in sides]
     gc.disable()
     try:
         for _ in range(repeats):
-            for side, out, pause in zip(sides, samples, settle):
+            for side, out in zip(sides, samples):
+                _until_idle()
+                side()
                 out.append(tuple(np.mean([side() for _ in range(block)], axis=0)))
-                time.sleep(pause)
     finally:
         gc.enable()
     return samples
@@ -187,6 +205,7 @@ def matmul_peak(dtype, device, shapes):
         tc = torch.empty((m, n), dtype=ta.dtype, device=device)
         calls = {"numpy": lambda: np.matmul(a, b, out=c), "torch": lambda: (torch.mm(ta, tb, out=tc), sync())}
         for name, call in calls.items():
+            _until_idle()
             call()
             times = []
             for _ in range(3):
