@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ._special import erf
+from ._typed import typed
 from .module import Module
 
 __all__ = ["Identity", "ReLU", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "Sigmoid", "Tanh", "Softplus",
@@ -15,8 +16,8 @@ __all__ = ["Identity", "ReLU", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "Sigm
 
 
 def _c(x, value):
-    """``value`` as a scalar of ``x``'s dtype, so a constant never upcasts float32."""
-    return x.dtype.type(value)
+    """``value`` as a 0-d array of ``x``'s dtype, so a constant never upcasts float32 (see ``typed``)."""
+    return typed(x.dtype, value)
 
 
 def _number(owner, name, value):

@@ -60,7 +60,7 @@ class Linear(Module):
             x2, g2 = x2.reshape(-1, self.in_features), g2.reshape(-1, self.out_features)
         self.weight.accumulate(g2.T @ x2)
         if self.bias is not None:
-            self.bias.accumulate(g2.sum(axis=0))
+            self.bias.accumulate(np.add.reduce(g2, axis=0))
         return grad_y @ self.weight.data if input_grad else None
 
     def extra_repr(self):

@@ -93,7 +93,7 @@ class _Loss(Module):
         """The value: the losses as they are, their sum, or their sum divided by ``denominator``."""
         if self.reduction == "none":
             return np.asarray(losses)
-        total = losses.sum(dtype=losses.dtype)
+        total = np.add.reduce(losses, axis=None, dtype=losses.dtype)
         if self.reduction == "sum":
             return np.asarray(total)
         return np.asarray(_divide(total, denominator))
@@ -457,6 +457,12 @@ def _class_offsets(shape):
     return offsets.reshape(shape[:1] + shape[2:]), d
 
 
+def _outside(t, c):
+    """Whether an integer array holds an entry outside ``[0, c)``, in one pass: viewed as unsigned, a
+    negative entry is larger than any ``c``."""
+    return np.maximum.reduce(t.view(np.dtype(f"u{t.itemsize}")), axis=None) >= c
+
+
 class _ClassLoss(_WeightedLoss):
     """What NLLLoss and CrossEntropyLoss share: ``ignore_index``, the class axis and the target checks.
 
@@ -527,7 +533,7 @@ class _ClassLoss(_WeightedLoss):
         """
         name, c = type(self).__name__, x.shape[1]
         kept, index = None, t
-        if 0 <= self.ignore_index < c or t.size and (t.min() < 0 or t.max() >= c):
+        if 0 <= self.ignore_index < c or t.size and _outside(t, c):
             kept = t != self.ignore_index
             index = np.where(kept, t, 0)
             if index.size and (index.min() < 0 or index.max() >= c):
@@ -678,9 +684,9 @@ class CrossEntropyLoss(_ClassLoss):
         x, t, w, probabilities = self._prepare(input, target)
         self.x_shape, self.dtype = x.shape, x.dtype
         c, eps = x.shape[1], self.label_smoothing
-        shifted = x - x.max(axis=1, keepdims=True)
+        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
         with _underflow_ignored():
-            self.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            self.logp = shifted - np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
         self.w_c = None if w is None else w.reshape((1, c) + (1,) * (x.ndim - 2))
         self.probabilities = probabilities
         if probabilities:

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from ._typed import typed
 from .module import Parameter
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]
@@ -278,10 +279,10 @@ class SGD(Optimizer):
             if b is None:
                 b = state["momentum_buffer"] = g.copy()
             else:
-                b *= mu
+                b *= typed(b.dtype, mu)
                 _add_(b, g, 1 - tau)
             g = g + mu * b if group["nesterov"] else b
-        p.data -= lr * g
+        p.data -= typed(g.dtype, lr) * g
 
 
 SGD.__doc__ = _doc("""Stochastic gradient descent, optionally with momentum (``torch.optim.SGD``).
