@@ -457,10 +457,13 @@ def _class_offsets(shape):
     return offsets.reshape(shape[:1] + shape[2:]), d
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def _outside(t, c):
     """Whether an integer array holds an entry outside ``[0, c)``, in one pass: viewed as unsigned, a
     negative entry is larger than any ``c``."""
-    return np.maximum.reduce(t.view(np.dtype(f"u{t.itemsize}")), axis=None) >= c
+    return np.maximum.reduce(t.view(_UNSIGNED[t.itemsize]), axis=None) >= c
 
 
 class _ClassLoss(_WeightedLoss):
