@@ -34,7 +34,11 @@ def test_bench_json(fast, tmp_path, capfd):
     assert row["ratio"] == pytest.approx(row["scratch_s"] / row["torch_s"])
     step_row = report["rows"][2]
     assert step_row["phase"] == "step" and step_row["scratch_gflops"] is None
+    peaks = {r["dtype"]: r["matmul_peak_gflops"] for r in report["runs"]}
+    assert row["scratch_peak_fraction"] == pytest.approx(row["scratch_gflops"] / peaks[row["dtype"]])
+    assert report["matmul_peak_gflops"] == peaks
     for run in report["runs"]:
+        assert run["matmul_peak_gflops"] == max(run["matmul_gflops"].values()) > 0
         assert run["repeats"] == 3 and run["scratch_peak_mib"] > 0 and run["torch_peak_mib"] > 0
         assert run["param_max_rel_diff"] < (1e-3 if run["dtype"] == "float32" else 1e-10)
     assert [t["target"] for t in report["targets"]] == [

@@ -12,9 +12,12 @@ the loss, ``backward``, ``step``). Neither side computes the gradient with respe
 median over the steps, its spread the interquartile range. GFLOP/s counts the matrix products a
 step needs: ``2 B n_in n_out`` per layer forward; backward twice that (``grad_W`` and ``grad_x``),
 less the first layer's ``grad_x``. The matrix-product peak is the best GFLOP/s of NumPy and torch over
-several products per dtype, at the same thread count: squares of ``PEAK_SQUARES`` and every product a
-training step of the largest size run needs (``x W^T``, ``grad_y^T x``, ``grad_y W``), so each
-GFLOP/s can be read as a fraction of what this machine can do on such products. Peak memory is the
+several products, at the same thread count: squares of ``PEAK_SQUARES`` and every product a training
+step of the size needs (``x W^T``, ``grad_y^T x``, ``grad_y W``), so each GFLOP/s can be read as a
+fraction of what this machine can do on such products. It is measured right before each size and
+dtype is timed: on a shared machine the speed drifts over minutes (the large float64 step and its
+products both ran at half speed in one run, measured), and a peak from the start of the run would
+misread that drift as scratch's or torch's. Peak memory is the
 most a step allocates above what was in use before it, counting the blocks allocated during the step
 (tracemalloc for NumPy; the allocation events of torch's profiler for torch), measured on one extra,
 untimed step. Both sides take the same steps, so their parameters must still agree at the
@@ -182,13 +185,11 @@ def _interleaved(sides, warmup_s, budget_s, repeats):
     return samples
 
 
-def peak_shapes(sizes):
-    """``(m, k, n)`` of the products to time for the peak: the squares and the largest size's own."""
+def peak_shapes(size):
+    """``(m, k, n)`` of the products to time for the peak: the squares and the size's own."""
     shapes = {(n, n, n) for n in PEAK_SQUARES}
-    if sizes:
-        size = max(sizes, key=lambda s: s.flops("train_step"))
-        for n_in, n_out in zip(size.widths, size.widths[1:]):
-            shapes |= {(size.batch, n_in, n_out), (n_out, size.batch, n_in), (size.batch, n_out, n_in)}
+    for n_in, n_out in zip(size.widths, size.widths[1:]):
+        shapes |= {(size.batch, n_in, n_out), (n_out, size.batch, n_in), (size.batch, n_out, n_in)}
     return sorted(shapes)
 
 
@@ -481,12 +482,12 @@ def _fmt_time(seconds, iqr=None):
     return text if iqr is None else f"{text} ±{50 * iqr / seconds:.0f}%"
 
 
-def _fmt_gflops(row, side, peak):
+def _fmt_gflops(row, side):
     g = row[f"{side}_gflops"]
-    return "-" if g is None else f"{g:.1f} ({100 * g / peak:.0f}%)"
+    return "-" if g is None else f"{g:.1f} ({100 * row[f'{side}_peak_fraction']:.0f}%)"
 
 
-def print_rows(rows, runs, peaks):
+def print_rows(rows, runs):
     memory = {(r["size"], r["dtype"]): r for r in runs}
     lines = []
     for r in rows:
@@ -497,7 +498,7 @@ def print_rows(rows, runs, peaks):
             mem = f"{run['scratch_peak_mib']:.1f} / {torch_mib}"
         lines.append((r["size"], r["dtype"], r["phase"], _fmt_time(r["scratch_s"], r["scratch_iqr_s"]),
                       _fmt_time(r["torch_s"], r["torch_iqr_s"]), f"{r['ratio']:.2f}",
-                      _fmt_gflops(r, "scratch", peaks[r["dtype"]]), _fmt_gflops(r, "torch", peaks[r["dtype"]]), mem))
+                      _fmt_gflops(r, "scratch"), _fmt_gflops(r, "torch"), mem))
     print(table(["size", "dtype", "phase", "scratch", "torch", "ratio", "scratch GF/s (peak)",
                  "torch GF/s (peak)", "peak MiB s/t"], lines))
 
@@ -578,27 +579,27 @@ def bench_mlp(sizes, dtypes, device, preset, repeats):
     if load is not None:
         busy = " (other processes are using the CPU: the timings will not be reliable)" if load > 1.0 else ""
         print(f"load average {load:.2f} before the run{busy}", file=sys.stderr)
-    matmul = {d: matmul_peak(d, device, peak_shapes(sizes)) for d in dtypes}
-    peaks = {d: max(m.values()) for d, m in matmul.items()}
-    print("matmul peak: " + ", ".join(f"{d} {p:.1f} GFLOP/s" for d, p in peaks.items()), file=sys.stderr)
     rows, runs = [], []
     for size in sizes:
         for dtype in dtypes:
-            print(f"  {size.name} {size.spec} {dtype} ...", file=sys.stderr)
+            matmul = matmul_peak(dtype, device, peak_shapes(size))
+            peak = max(matmul.values())
+            print(f"  {size.name} {size.spec} {dtype}: matmul peak {peak:.1f} GFLOP/s ...", file=sys.stderr)
             size_rows, run_ = bench_size(size, np.dtype(dtype), device, preset, repeats)
+            run_.update(matmul_peak_gflops=peak, matmul_gflops=matmul)
             for row in size_rows:
                 for side in ("scratch", "torch"):
                     g = row[f"{side}_gflops"]
-                    row[f"{side}_peak_fraction"] = None if g is None else g / peaks[dtype]
+                    row[f"{side}_peak_fraction"] = None if g is None else g / peak
             rows += size_rows
             runs.append(run_)
-    print_rows(rows, runs, peaks)
+    print_rows(rows, runs)
     targets = evaluate_targets(rows, runs)
     for t in targets:
         values = ", ".join(f"{k} {v:.2f}" for k, v in t["values"].items())
         print(f"{'met   ' if t['passed'] else 'MISSED'} {t['target']}: {values}")
-    return {"matmul_peak_gflops": peaks, "matmul_gflops": matmul, "load_average": load,
-            "rows": rows, "runs": runs, "targets": targets}
+    peaks = {d: max(r["matmul_peak_gflops"] for r in runs if r["dtype"] == d) for d in dtypes}
+    return {"matmul_peak_gflops": peaks, "load_average": load, "rows": rows, "runs": runs, "targets": targets}
 
 
 def print_components(rows):
