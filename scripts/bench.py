@@ -508,6 +508,7 @@ def plot(path, rows, runs, threads, peaks):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter
 
     dtypes = sorted({r["dtype"] for r in rows})
     sizes = sorted({r["size"] for r in rows}, key=lambda s: parse_size(s).flops("train_step"))
@@ -521,6 +522,8 @@ def plot(path, rows, runs, threads, peaks):
                     linewidth=2.5 if phase == "train_step" else 1, alpha=1 if phase == "train_step" else 0.7)
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%.2g"))
         ax.set_xticks(range(len(sizes)))
         ax.set_xticklabels([s if names.get(s, s) == s else f"{names[s]}\n{s}" for s in sizes], fontsize=7)
         ax.set_title(f"{dtype} (matmul peak {peaks[dtype]:.0f} GFLOP/s)")
