@@ -175,7 +175,8 @@ class GELU(_Activation):
     r"""Gaussian error linear unit (``torch.nn.GELU``).
 
     ``approximate='none'``: ``y = x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))``,
-    ``dy/dx = Phi(x) + x * phi(x)`` with ``phi(x) = exp(-x^2/2) / sqrt(2 pi)``.
+    ``dy/dx = Phi(x) + x * phi(x)`` with ``phi(x) = exp(-x^2/2) / sqrt(2 pi)``; the forward keeps
+    ``Phi(x)`` for the backward, in torch's operation order either way.
 
     ``approximate='tanh'``: ``y = x/2 * (1 + tanh(u))``, ``u = sqrt(2/pi) * (x + 0.044715 x^3)``,
     ``dy/dx = (1 + tanh(u))/2 + x/2 * (1 - tanh(u)^2) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2)``.
@@ -195,7 +196,9 @@ class GELU(_Activation):
         if self.approximate == "tanh":
             self.t = np.tanh(_c(x, math.sqrt(2 / math.pi)) * (x + _c(x, 0.044715) * x * x * x))
             return half * x * (1 + self.t)
-        return x * half * (1 + erf(x * _c(x, 1 / math.sqrt(2))))
+        one_plus_erf = 1 + erf(x * _c(x, 1 / math.sqrt(2)))
+        self.cdf = half * one_plus_erf
+        return x * half * one_plus_erf
 
     def backward(self, grad_y):
         x = self.x
@@ -204,9 +207,8 @@ class GELU(_Activation):
             k = _c(x, math.sqrt(2 / math.pi))
             du = k * (1 + _c(x, 3 * 0.044715) * x * x)
             return grad_y * (half * (1 + self.t) + half * x * (1 - self.t * self.t) * du)
-        cdf = half * (1 + erf(x * _c(x, 1 / math.sqrt(2))))
         pdf = np.exp(-half * x * x) * _c(x, 1 / math.sqrt(2 * math.pi))
-        return grad_y * (cdf + x * pdf)
+        return grad_y * (self.cdf + x * pdf)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
