@@ -4,23 +4,23 @@ Method. Both sides train the same network (Linear/ReLU layers, ``CrossEntropyLos
 momentum), built in scratch and copied into torch with ``reference.to_torch``, on the same batch, with
 the same number of BLAS/OpenMP threads (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``).
 After a warm-up, steps run interleaved (scratch, torch, scratch, ...) with the garbage collector off;
-before each turn the run waits, untimed, until the other side's threads are idle, so neither side
-pays for the other's spinning thread pool, then makes one untimed call so that each is timed warm, as
-in a training loop. Each step is timed as a whole (``zero_grad`` to ``step``) and by phase
-(``forward`` is the model and the loss, ``backward``, ``step``). Neither side computes the gradient with respect to the data
-(torch's input does not require grad; scratch's ``backward(..., input_grad=False)``). A figure is the
-median over the steps, its spread the interquartile range. GFLOP/s counts the matrix products a
-step needs: ``2 B n_in n_out`` per layer forward; backward twice that (``grad_W`` and ``grad_x``),
-less the first layer's ``grad_x``. The matrix-product peak is the best GFLOP/s of NumPy and torch over
-several products, at the same thread count: squares of ``PEAK_SQUARES`` and every product a training
-step of the size needs (``x W^T``, ``grad_y^T x``, ``grad_y W``), so each GFLOP/s can be read as a
-fraction of what this machine can do on such products. It is measured right before each size and
-dtype is timed: on a shared machine the speed drifts over minutes (the large float64 step and its
-products both ran at half speed in one run, measured), and a peak from the start of the run would
-misread that drift as scratch's or torch's. Peak memory is the most a step allocates above what was
-in use before it, counting the blocks allocated during the step (tracemalloc for NumPy; the
-allocation events of torch's profiler for torch), measured on one extra, untimed step. Both sides take the same steps, so their parameters must still agree at the
-end (``param_max_rel_diff``): the two timed the same computation.
+before each turn the run waits, untimed, until the other side's threads are idle, so neither side pays
+for the other's spinning thread pool, then makes one untimed call so that each is timed warm, as in a
+training loop. Each step is timed as a whole (``zero_grad`` to ``step``) and by phase (``forward`` is
+the model and the loss, ``backward``, ``step``). Neither side computes the gradient with respect to the
+data (torch's input does not require grad; scratch's ``backward(..., input_grad=False)``). A figure is
+the median over the steps, its spread the interquartile range. GFLOP/s counts the matrix products a step
+needs: ``2 B n_in n_out`` per layer forward; backward twice that (``grad_W`` and ``grad_x``), less the
+first layer's ``grad_x``. The matrix-product peak is the best GFLOP/s of NumPy and torch over several
+products, at the same thread count: squares of ``PEAK_SQUARES`` and every product a training step of the
+size needs (``x W^T``, ``grad_y^T x``, ``grad_y W``), so each GFLOP/s can be read as a fraction of what
+this machine can do on such products. It is measured right before each size and dtype is timed: on a
+shared machine the speed drifts over minutes (the large float64 step and its products both ran at half
+speed in one run, measured), and a peak from the start of the run would misread that drift as scratch's
+or torch's. Peak memory is the most a step allocates above what was in use before it, counting the
+blocks allocated during the step (tracemalloc for NumPy; the allocation events of torch's profiler for
+torch), measured on one extra, untimed step. Both sides take the same steps, so their parameters must
+still agree at the end (``param_max_rel_diff``): the two timed the same computation.
 
 ``--components`` times instead the forward and backward of every activation and loss of the
 registry, on its first input case tiled to more rows: a micro-benchmark to find hot spots.
