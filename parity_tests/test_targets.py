@@ -1,5 +1,6 @@
 """Class-index targets outside ``[0, C)``: torch rejects them, and scratch must too, with a message that
-names the bad target, for every integer dtype (the range check reads signed targets as unsigned)."""
+names the bad target, for every integer dtype (the range check reads signed targets as unsigned), with and
+without an ignore_index among the classes."""
 import numpy as np
 import pytest
 import torch
@@ -18,12 +19,13 @@ def torch_rejects(loss, x, t):
 @pytest.mark.parametrize("loss", ["CrossEntropyLoss", "NLLLoss"])
 @pytest.mark.parametrize("dtype, bad", [(d, b) for d in DTYPES for b in (-1, 3, 127)
                                         if b >= 0 or np.dtype(d).kind == "i"])
-def test_target_out_of_range(loss, dtype, bad):
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+def test_target_out_of_range(loss, dtype, bad, ignore_index):
     x = np.zeros((4, 3))
     t = np.array([0, 2, bad, 1]).astype(dtype)
     torch_rejects(loss, x, t)
     with pytest.raises(ValueError, match=rf"target {bad} is out of range for 3 classes"):
-        getattr(scratch, loss)()(x, t)
+        getattr(scratch, loss)(ignore_index=ignore_index)(x, t)
 
 
 @pytest.mark.parametrize("loss", ["CrossEntropyLoss", "NLLLoss"])

@@ -539,7 +539,7 @@ class _ClassLoss(_WeightedLoss):
         if 0 <= self.ignore_index < c or t.size and _outside(t, c):
             kept = t != self.ignore_index
             index = np.where(kept, t, 0)
-            if index.size and (index.min() < 0 or index.max() >= c):
+            if index.size and _outside(index, c):
                 bad = t[kept & ((t < 0) | (t >= c))].flat[0]
                 raise ValueError(f"{name}: target {bad} is out of range for {c} classes; expected "
                                  f"0 <= target < {c}, or ignore_index ({self.ignore_index})")
