@@ -1,6 +1,7 @@
 """``twinnet bench`` end to end on the smallest size with a few repeats: the JSON's shape, not timings
 (the benchmark itself checks its targets)."""
 import json
+import time
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_bench_json(fast, tmp_path, capfd):
     assert main(["bench", "--quick", "--sizes", "tiny", "--repeats", "3", "--threads", "1",
                  "--json", str(out), "--plot", str(png)]) == 0
     printed = capfd.readouterr()
-    assert "train_step" in printed.out
+    assert "train_step" in printed.out and "parameters at the end" in printed.out
     assert "profiler" not in printed.out + printed.err and "CPUAllocator" not in printed.err
     report = json.loads(out.read_text())
     assert report["threads"] == 1 and report["device"] == "cpu"
@@ -54,6 +55,25 @@ def test_bench_components(fast, tmp_path):
     assert {"ReLU", "Softmax", "CrossEntropyLoss", "MSELoss"} <= names
     assert {r["phase"] for r in rows} == {"forward", "backward"}
     assert all(r["shape"][0] == 8 and r["scratch_s"] > 0 for r in rows)
+
+
+def test_sides_take_the_same_steps(monkeypatch):
+    """A fast and a slow side are called equally often, warm-up included: models trained by the two
+    take the same steps, so their parameters can be compared at the end of a run."""
+    monkeypatch.setattr(bench, "IDLE_S", 0.0)
+    monkeypatch.setattr(bench, "BLOCK_S", 0.004)
+    calls = [0, 0]
+
+    def side(i, seconds):
+        def call():
+            calls[i] += 1
+            time.sleep(seconds)
+            return (seconds,)
+        return call
+
+    samples = bench._interleaved([side(0, 0.0), side(1, 0.001)], warmup_s=0.05, budget_s=0.05, repeats=3)
+    assert calls[0] == calls[1] > 20
+    assert [len(s) for s in samples] == [3, 3]
 
 
 @pytest.mark.parametrize("argv, expected", [
