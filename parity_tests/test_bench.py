@@ -57,15 +57,17 @@ def test_bench_components(fast, tmp_path):
     assert all(r["shape"][0] == 8 and r["scratch_s"] > 0 for r in rows)
 
 
-def test_peak_is_the_best_before_or_after(fast, monkeypatch, tmp_path):
+def test_peak_is_the_best_before_or_after(fast, monkeypatch, tmp_path, capsys):
     """The matmul peak is timed before and after each size and dtype, and the larger kept per library:
-    a machine that speeds up meanwhile must not show a step above its peak."""
+    a machine that speeds up meanwhile must not show a step above its peak; a peak that moved warns."""
     timings = iter([{"numpy": 10.0, "torch": 20.0}, {"numpy": 30.0, "torch": 5.0}] * 2)
     monkeypatch.setattr(bench, "matmul_peak", lambda dtype, device, shapes: next(timings))
     out = tmp_path / "bench.json"
     assert main(["bench", "--sizes", "tiny", "--repeats", "1", "--threads", "1", "--json", str(out)]) == 0
     for run in json.loads(out.read_text())["runs"]:
         assert run["matmul_gflops"] == {"numpy": 30.0, "torch": 20.0} and run["matmul_peak_gflops"] == 30.0
+        assert run["matmul_peak_drift"] == pytest.approx(0.5)
+    assert capsys.readouterr().out.count("warning: the matmul peak moved by 50% across tiny") == 2
 
 def test_sides_take_the_same_steps(monkeypatch):
     """A fast and a slow side are called equally often, warm-up included: models trained by the two

@@ -60,6 +60,9 @@ BLOCK_S = 0.05
 """Seconds of back-to-back calls averaged into one sample (see :func:`_interleaved`)."""
 IDLE_S = 0.5
 """The longest untimed wait for the other side's threads to go idle (see :func:`_until_idle`)."""
+DRIFT = 0.1
+"""A change of the matmul peak across a size, before to after, beyond which the run warns that the
+machine's speed drifted (a quiet run moved it by at most 4%; drifting runs by 17-45%, measured)."""
 
 OPTIMIZER = {"lr": 0.01, "momentum": 0.9}
 PEAK_SQUARES = (1024, 2048)
@@ -601,7 +604,8 @@ def bench_mlp(sizes, dtypes, device, preset, repeats):
             peak = max(matmul.values())
             print(f"    matmul peak {peak:.1f} GFLOP/s (best before {max(before.values()):.1f}, "
                   f"after {max(after.values()):.1f})", file=sys.stderr)
-            run_.update(matmul_peak_gflops=peak, matmul_gflops=matmul)
+            run_.update(matmul_peak_gflops=peak, matmul_gflops=matmul,
+                        matmul_peak_drift=abs(max(after.values()) / max(before.values()) - 1))
             for row in size_rows:
                 for side in ("scratch", "torch"):
                     g = row[f"{side}_gflops"]
@@ -615,6 +619,10 @@ def bench_mlp(sizes, dtypes, device, preset, repeats):
     for t in targets:
         values = ", ".join(f"{k} {v:.2f}" for k, v in t["values"].items())
         print(f"{'met   ' if t['passed'] else 'MISSED'} {t['target']}: {values}")
+    for r in runs:
+        if r["matmul_peak_drift"] > DRIFT:
+            print(f"warning: the matmul peak moved by {r['matmul_peak_drift']:.0%} across {r['name']} {r['dtype']}: "
+                  f"the machine's speed drifted, so its figures are unreliable; rerun on a quiet machine")
     peaks = {d: max(r["matmul_peak_gflops"] for r in runs if r["dtype"] == d) for d in dtypes}
     return {"matmul_peak_gflops": peaks, "load_average": load, "rows": rows, "runs": runs, "targets": targets}
 
