@@ -177,8 +177,9 @@ def _interleaved(sides, warmup_s, budget_s, repeats):
     same steps.
     """
     per_call = [_seconds_per_call(side, 3) for side in sides]
-    warmup = max(3, int(warmup_s / max(per_call)))
-    per_call = [_seconds_per_call(side, warmup) for side in sides]
+    warmup = int(warmup_s / max(per_call))
+    if warmup > 3:
+        per_call = [_seconds_per_call(side, warmup) for side in sides]
     block = max(1, int(BLOCK_S / max(per_call)))
     if isinstance(repeats, tuple):
         least, most = repeats
