@@ -84,7 +84,7 @@ def test_sides_take_the_same_steps(monkeypatch):
         return call
 
     samples = bench._interleaved([side(0, 0.0), side(1, 0.001)], warmup_s=0.05, budget_s=0.05, repeats=3)
-    assert calls[0] == calls[1] > 20
+    assert calls[0] == calls[1] >= 10
     assert [len(s) for s in samples] == [3, 3]
 
 
