@@ -14,17 +14,18 @@ needs: ``2 B n_in n_out`` per layer forward; backward twice that (``grad_W`` and
 first layer's ``grad_x``. The matrix-product peak is the best GFLOP/s of NumPy and torch over several
 products, at the same thread count: squares of ``PEAK_SQUARES`` and every product a training step of the
 size needs (``x W^T``, ``grad_y^T x``, ``grad_y W``), so each GFLOP/s can be read as a fraction of what
-this machine can do on such products. It is measured right before and right after each size and dtype
-is timed, and the larger of the two is kept: on a shared machine the speed drifts over minutes (the
-large float64 step and its products both ran at half speed in one run, measured), and a peak from the
-start of the run would misread that drift as scratch's or torch's; a peak timed only before read
-torch's large float32 forward at 102% of it in a run where the machine sped up meanwhile. Peak memory is the most a step allocates above what was in use before it, counting the
-blocks allocated during the step (tracemalloc for NumPy; the allocation events of torch's profiler for
-torch), measured on one extra, untimed step. Both sides take the same steps, warm-up included, so their
-parameters must still agree at the end (``param_max_rel_diff``): the two timed the same computation. In
-float64 they agree to round-off (1e-15 after a quick run, measured). In float32 they drift apart once a
-pre-activation rounds to the other side of a ReLU's kink: at the medium size from 1e-7 to 4e-4 between
-steps 10 and 20, and to about 1e-2 after a few hundred steps (measured).
+this machine can do on such products. It is measured right before and right after each size and dtype is
+timed, and the larger of the two is kept: on a shared machine the speed drifts over minutes (the large
+float64 step and its products both ran at half speed in one run, measured), and a peak from the start of
+the run would misread that drift as scratch's or torch's; a peak timed only before read torch's large
+float32 forward at 102% of it in a run where the machine sped up meanwhile. Peak memory is the most a
+step allocates above what was in use before it, counting the blocks allocated during the step
+(tracemalloc for NumPy; the allocation events of torch's profiler for torch), measured on one extra,
+untimed step. Both sides take the same steps, warm-up included, so their parameters must still agree at
+the end (``param_max_rel_diff``): the two timed the same computation. In float64 they agree to round-off
+(at most 8e-15 after a quick run, measured). In float32 they drift apart once a pre-activation rounds to
+the other side of a ReLU's kink: at the medium size from 1e-7 to 4e-4 between steps 10 and 20, and to
+about 1e-2 after a few hundred steps (measured).
 
 ``--components`` times instead the forward and backward of every activation and loss of the
 registry, on its first input case tiled to more rows: a micro-benchmark to find hot spots.
