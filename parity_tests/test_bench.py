@@ -69,6 +69,7 @@ def test_peak_is_the_best_before_or_after(fast, monkeypatch, tmp_path, capsys):
         assert run["matmul_peak_drift"] == pytest.approx(0.5)
     assert capsys.readouterr().out.count("warning: the matmul peak moved by 50% across tiny") == 2
 
+
 def test_sides_take_the_same_steps(monkeypatch):
     """A fast and a slow side are called equally often, warm-up included: models trained by the two
     take the same steps, so their parameters can be compared at the end of a run."""

@@ -169,7 +169,7 @@ class Sequential(Module):
         return self.children()[i][1]
 
     def __iter__(self):
-        return iter([m for m in vars(self).values() if isinstance(m, Module)])
+        return iter([m for _, m in self.children()])
 
     def forward(self, x):
         for module in self:

@@ -603,11 +603,11 @@ def bench_mlp(sizes, dtypes, device, preset, repeats):
             size_rows, run_ = bench_size(size, np.dtype(dtype), device, preset, repeats)
             after = matmul_peak(dtype, device, peak_shapes(size))
             matmul = {side: max(before[side], after[side]) for side in before}
-            peak = max(matmul.values())
-            print(f"    matmul peak {peak:.1f} GFLOP/s (best before {max(before.values()):.1f}, "
-                  f"after {max(after.values()):.1f})", file=sys.stderr)
+            peak, best_before, best_after = max(matmul.values()), max(before.values()), max(after.values())
+            print(f"    matmul peak {peak:.1f} GFLOP/s (best before {best_before:.1f}, after {best_after:.1f})",
+                  file=sys.stderr)
             run_.update(matmul_peak_gflops=peak, matmul_gflops=matmul,
-                        matmul_peak_drift=abs(max(after.values()) / max(before.values()) - 1))
+                        matmul_peak_drift=abs(best_after / best_before - 1))
             for row in size_rows:
                 for side in ("scratch", "torch"):
                     g = row[f"{side}_gflops"]
@@ -623,8 +623,9 @@ def bench_mlp(sizes, dtypes, device, preset, repeats):
         print(f"{'met   ' if t['passed'] else 'MISSED'} {t['target']}: {values}")
     for r in runs:
         if r["matmul_peak_drift"] > DRIFT:
-            print(f"warning: the matmul peak moved by {r['matmul_peak_drift']:.0%} across {r['name']} {r['dtype']}: "
-                  f"the machine's speed drifted, so its figures are unreliable; rerun on a quiet machine")
+            print(f"warning: the matmul peak moved by {r['matmul_peak_drift']:.0%} across {r['name']} "
+                  f"{r['dtype']}: the machine's speed drifted, so its figures are unreliable; rerun on a "
+                  f"quiet machine")
     peaks = {d: max(r["matmul_peak_gflops"] for r in runs if r["dtype"] == d) for d in dtypes}
     return {"matmul_peak_gflops": peaks, "load_average": load, "rows": rows, "runs": runs, "targets": targets}
 
