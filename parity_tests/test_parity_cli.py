@@ -69,6 +69,20 @@ def test_load_state_dict_names_a_wrong_shape_and_changes_nothing():
         np.testing.assert_array_equal(value, before[key])
 
 
+@pytest.mark.parametrize("shape", [(4, 2), (4, 3, 2), ()])
+def test_linear_names_an_input_of_the_wrong_width(shape):
+    with pytest.raises(ValueError, match=r"Linear: input of shape \(.*\) must end in in_features=3"):
+        scratch.Linear(3, 2)(np.ones(shape))
+
+
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 4, 3), (0, 3)])
+def test_linear_folds_any_leading_shape_as_a_matrix_product(shape):
+    layer = scratch.Linear(3, 2, rng=np.random.default_rng(0))
+    x, grad_y = np.random.default_rng(1).standard_normal(shape), np.ones(shape[:-1] + (2,))
+    np.testing.assert_allclose(layer(x), x @ layer.weight.data.T + layer.bias.data, rtol=1e-15)
+    np.testing.assert_allclose(layer.backward(grad_y), grad_y @ layer.weight.data, rtol=1e-15)
+
+
 def test_load_state_dict_keeps_dtype():
     layer = scratch.Linear(3, 2, dtype=np.float32)
     layer.load_state_dict({"weight": np.ones((2, 3)), "bias": np.ones(2)})

