@@ -122,3 +122,25 @@ def test_per_group_options_and_resume(name, dtype):
     result = subjects.run(scratch, check.entry.spec(), "step", case)
     record = judge(check, [case], [result])
     assert record["status"] == "passed", record["message"]
+
+
+@pytest.mark.parametrize("shape", [(301, 300), (100_003,), (1, 70_000)])
+@pytest.mark.parametrize("kwargs", [{"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.3}, {}])
+def test_sgd_updates_a_large_parameter_sliced_as_it_does_a_small_one(shape, kwargs):
+    """Above ``optim._BLOCK`` elements SGD updates a slice of rows at a time (uneven slices for 301 rows);
+    every element must get NumPy's ``p - lr * b``, the unsliced update, bit for bit."""
+    from scratch.optim import _BLOCK
+
+    assert int(np.prod(shape)) > _BLOCK
+    rng = np.random.default_rng(0)
+    p = scratch.Parameter(rng.standard_normal(shape))
+    grads = rng.standard_normal((3, *shape))
+    expected, buffer = p.data.copy(), None
+    optimizer = scratch.SGD([p], lr=0.1, **kwargs)
+    for g in grads:
+        p.grad = g
+        optimizer.step()
+        mu, tau = kwargs.get("momentum", 0), kwargs.get("dampening", 0)
+        buffer = g.copy() if buffer is None or not mu else mu * buffer + (1 - tau) * g
+        expected -= 0.1 * buffer
+    np.testing.assert_array_equal(p.data, expected)
