@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import scratch
+from scratch.optim import _BLOCK
 
 from . import subjects
 from .checks import Check, judge
@@ -129,8 +130,6 @@ def test_per_group_options_and_resume(name, dtype):
 def test_sgd_updates_a_large_parameter_sliced_as_it_does_a_small_one(shape, kwargs):
     """Above ``optim._BLOCK`` elements SGD updates a slice of rows at a time (uneven slices for 301 rows);
     every element must get NumPy's ``p - lr * b``, the unsliced update, bit for bit."""
-    from scratch.optim import _BLOCK
-
     assert int(np.prod(shape)) > _BLOCK
     rng = np.random.default_rng(0)
     p = scratch.Parameter(rng.standard_normal(shape))
