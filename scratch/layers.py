@@ -10,15 +10,19 @@ from .module import Module, Parameter
 __all__ = ["Linear", "Dropout", "BatchNorm1d", "LayerNorm"]
 
 
+def _rows(a):
+    """``a`` as a matrix with one row per vector along its last axis, as torch's ``linear`` folds it."""
+    return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
+
+
 def _dot(a, b):
-    """``a @ b`` for a 2-D ``b``, as one ``np.dot`` of ``a`` folded to 2-D (as torch's ``linear`` folds it).
+    """``a @ b`` for a 2-D ``b``, as one ``np.dot`` of ``a`` folded by :func:`_rows`.
 
     The same BLAS call and bits as ``@`` for a 2-D ``a``, with less overhead per call: about 2 us of a
     100 us training step at batch 32, no difference at batch 256 or 1024 (measured side by side). An
     N-D ``a`` is folded because ``np.dot`` would loop over it without BLAS (5 times slower)."""
-    if a.ndim == 2:
-        return np.dot(a, b)
-    return np.dot(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
+    y = np.dot(_rows(a), b)
+    return y if a.ndim == 2 else y.reshape(a.shape[:-1] + b.shape[1:])
 
 
 class Linear(Module):
@@ -70,9 +74,7 @@ class Linear(Module):
         return y
 
     def backward(self, grad_y, input_grad=True):
-        x2, g2 = self.x, grad_y
-        if grad_y.ndim != 2:
-            x2, g2 = x2.reshape(-1, self.in_features), g2.reshape(-1, self.out_features)
+        x2, g2 = _rows(self.x), _rows(grad_y)
         self.weight.accumulate(np.dot(g2.T, x2))
         if self.bias is not None:
             self.bias.accumulate(np.add.reduce(g2, axis=0))
