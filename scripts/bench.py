@@ -154,10 +154,16 @@ def _until_idle(window=0.005):
             return
 
 
-def _seconds_per_call(side, n):
-    """Wait for idle threads, make one call, then time ``n`` back-to-back calls; the mean."""
+def _warm(call):
+    """Wait for idle threads (:func:`_until_idle`), then make one untimed call, as the previous step of a
+    training loop would have: the call's own thread pool is awake when its timing starts."""
     _until_idle()
-    side()
+    call()
+
+
+def _seconds_per_call(side, n):
+    """:func:`_warm`, then time ``n`` back-to-back calls; the mean."""
+    _warm(side)
     start = time.perf_counter()
     for _ in range(n):
         side()
@@ -171,9 +177,8 @@ def _interleaved(sides, warmup_s, budget_s, repeats):
     sample is the mean over a block of back-to-back calls lasting about ``BLOCK_S`` (one call at the
     large sizes), as steps run in training. Shorter blocks time a machine that keeps going idle: with
     blocks of 5 ms the tiny step took 170 us in scratch and 519 us in torch, with 50 ms 95 and 325
-    (measured on a 2-core VM). Before each block the run waits for the other side's threads to go
-    idle (:func:`_until_idle`) and makes one untimed call, which wakes this side's own thread pool as
-    the previous step of a training loop would have. Every side is called the same number of times,
+    (measured on a 2-core VM). Each block starts :func:`_warm`: the other side's threads idle, this
+    side's awake. Every side is called the same number of times,
     warm-up included (the slowest side's calls in ``warmup_s``), so sides that train a model take the
     same steps.
     """
@@ -190,8 +195,7 @@ def _interleaved(sides, warmup_s, budget_s, repeats):
     try:
         for _ in range(repeats):
             for side, out in zip(sides, samples):
-                _until_idle()
-                side()
+                _warm(side)
                 out.append(tuple(np.mean([side() for _ in range(block)], axis=0)))
     finally:
         gc.enable()
@@ -221,8 +225,7 @@ def matmul_peak(dtype, device, shapes):
         tc = torch.empty((m, n), dtype=ta.dtype, device=device)
         calls = {"numpy": lambda: np.matmul(a, b, out=c), "torch": lambda: (torch.mm(ta, tb, out=tc), sync())}
         for name, call in calls.items():
-            _until_idle()
-            call()
+            _warm(call)
             times = []
             for _ in range(3):
                 start = time.perf_counter()
