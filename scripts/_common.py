@@ -1,4 +1,5 @@
-"""What the subcommands share: usage errors, atomic JSON output, plain tables."""
+"""What the subcommands share: usage errors, argument types, atomic JSON output, plain tables."""
+import argparse
 import json
 import math
 import os
@@ -46,10 +47,53 @@ def write_json(path, data):
         with os.fdopen(fd, "w") as f:
             json.dump(_clean(data), f, indent=1)
             f.write("\n")
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _umask():
+    """The process's umask: from /proc on Linux, else read by setting it and putting it back."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+MAX_SECONDS = 24 * 3600.0
+
+
+def seconds(text):
+    """argparse type for a time limit: a finite number of seconds, > 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0 or value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, > 0 and at most {MAX_SECONDS:g} "
+                                         f"(a day), got {text!r}")
+    return value
+
+
+def jobs(text):
+    """argparse type for ``--jobs``, joblib's convention: N >= 1 workers, -1 all cores, -2 all but one, ...; 0 refused."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a positive number of workers or -1 (all cores), got 0")
+    if value < 0 and (os.cpu_count() or 1) + 1 + value < 1:
+        raise argparse.ArgumentTypeError(f"{value} leaves no core on this machine ({os.cpu_count()} cores); "
+                                         f"-1 means all cores")
+    return value
 
 
 def fmt_err(value):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _tabular
-from ._common import UsageError, check_writable, table, versions, write_json
+from ._common import UsageError, check_writable, jobs, table, versions, write_json
 
 PRESETS = {"quick": {"folds": 5, "repeats": 1, "epochs": 30},
            "full": {"folds": 5, "repeats": 3, "epochs": 100}}
@@ -93,8 +93,9 @@ def add_parser(sub):
     p.add_argument("--quick", action="store_true",
                    help=f"one repeat and {PRESETS['quick']['epochs']} epochs instead of {PRESETS['full']['epochs']}")
     p.add_argument("--seed", type=int, default=0, help="seeds the folds and every model (default 0)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="folds run in parallel through joblib (default 1; fit times are comparable only with 1)")
+    p.add_argument("--jobs", type=jobs, default=1, metavar="N",
+                   help="folds run in parallel through joblib (default 1; -1: all cores; fit times are comparable "
+                        "only with 1)")
     p.add_argument("--json", metavar="FILE", help="write every fold's scores as JSON")
     p.add_argument("--plot", metavar="FILE", help="write a PNG of the per-fold scores")
     p.set_defaults(run=run)
@@ -319,8 +320,6 @@ def run(args):
         raise UsageError(f"--folds must be at least 2, got {folds}")
     if repeats < 1:
         raise UsageError(f"--repeats must be at least 1, got {repeats}")
-    if args.jobs == 0 or args.jobs < -1:
-        raise UsageError(f"--jobs must be a positive number or -1 (all cores), got {args.jobs}")
     known = list(dict.fromkeys([*models("classification", 1, 0), *models("regression", 1, 0)]))
     unknown = sorted(set(args.models or ()) - set(known))
     if unknown:

@@ -16,15 +16,18 @@ def contract_names():
 
 
 def check_path(path, option="--impl"):
-    """``path`` as a Path if it can be a submission (a ``.py`` file or a package folder), else a UsageError."""
+    """``path`` as a Path if it can be a submission (a ``.py`` file, a notebook or a package folder), else a UsageError."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{option}: no such file or folder: {path}")
     if path.is_dir():
         if not (path / "__init__.py").exists():
             raise UsageError(f"{option}: {path} is a folder without __init__.py; give a .py file or a package folder")
+    elif path.suffix == ".ipynb":
+        from .notebook import read
+        read(path)  # a UsageError with a clear sentence when it is not a notebook
     elif path.suffix != ".py":
-        raise UsageError(f"{option}: {path} is not a .py file or a package folder")
+        raise UsageError(f"{option}: {path} is not a .py file, a notebook (.ipynb) or a package folder")
     return path
 
 
@@ -32,8 +35,9 @@ def open_sandbox(path, option="--impl", **limits):
     """A started ``Sandbox`` for a user's submission; usage errors when it cannot be imported or defines nothing."""
     from parity_tests.sandbox import ImportFailure, Sandbox
 
+    from .notebook import as_python
     path = check_path(path, option)
-    sandbox = Sandbox(path, names=sorted(contract_names()), **limits)
+    sandbox = Sandbox(as_python(path), names=sorted(contract_names()), **limits)
     try:
         sandbox.start()
     except ImportFailure as exc:

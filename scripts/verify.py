@@ -12,9 +12,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._common import UsageError, check_writable, fmt_err, table, versions, write_json
+from ._common import UsageError, check_writable, fmt_err, jobs, seconds, table, versions, write_json
 from .gradescope import load_points, points_of, results_json
 from .impl import check_path, contract_names
+from .notebook import as_python
 
 TEMPLATE = Path(__file__).with_name("student_template.py")
 CSV_FIELDS = ["submission", "score", "max_score", "passed", "partial", "failed", "error", "missing", "seconds"]
@@ -33,10 +34,11 @@ def add_parser(sub):
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json (one submission only)")
     p.add_argument("--points", metavar="FILE", help="JSON of points by category or component, e.g. {\"loss\": 3}")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds allowed per case (default 10)")
+    p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds allowed per case (default 10)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory limit of a submission (default 2048)")
     p.add_argument("--only", metavar="PATTERN", help="glob or substring of check ids; several separated by commas")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions verified at once (default 1)")
+    p.add_argument("--jobs", type=jobs, default=1, metavar="N",
+                   help="submissions verified at once (default 1; -1: all cores, joblib's convention)")
     p.add_argument("--out", metavar="DIR", default="verify-reports",
                    help="for several submissions: the folder for their reports and summary.csv")
     p.add_argument("--template", metavar="FILE", help="write the starter template for students to FILE and exit")
@@ -54,7 +56,7 @@ def find_submissions(paths, one=False):
     for path in map(Path, paths):
         if path.is_dir() and not (path / "__init__.py").exists():
             inner = sorted(q for q in path.iterdir() if not q.name.startswith((".", "_"))
-                           and ((q.is_file() and q.suffix == ".py") or (q / "__init__.py").exists()))
+                           and ((q.is_file() and q.suffix in (".py", ".ipynb")) or (q / "__init__.py").exists()))
             if not inner:
                 raise UsageError(f"{path} holds no submission: no .py file and no package folder")
             found += inner
@@ -113,7 +115,7 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
     start = time.monotonic()
     checks = select(only) if checks is None else checks
     present, import_error = [], None
-    with Sandbox(path, names=sorted(contract_names()), timeout=timeout, memory_mb=memory_mb,
+    with Sandbox(as_python(path), names=sorted(contract_names()), timeout=timeout, memory_mb=memory_mb,
                  import_timeout=import_timeout) as sandbox:
         try:
             sandbox.start()
@@ -228,9 +230,8 @@ def run(args):
     if not args.paths:
         raise UsageError("give a submission PATH (a .py file, a package folder or a folder of submissions), "
                          "or --template FILE")
-    if args.timeout <= 0 or args.memory < 256 or args.jobs < 1:
-        raise UsageError(f"--timeout must be > 0, --memory >= 256 and --jobs >= 1; got {args.timeout:g}, "
-                         f"{args.memory} and {args.jobs}")
+    if args.memory < 256:
+        raise UsageError(f"--memory must be >= 256; got {args.memory}")
     for path in (args.json, args.gradescope):
         check_writable(path)
     points = load_points(args.points)
