@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _tabular
+from . import _tabular, cluster
 from ._common import UsageError, check_writable, jobs, table, versions, write_json
 
 PRESETS = {"quick": {"folds": 5, "repeats": 1, "epochs": 30},
@@ -98,6 +98,7 @@ def add_parser(sub):
                         "only with 1)")
     p.add_argument("--json", metavar="FILE", help="write every fold's scores as JSON")
     p.add_argument("--plot", metavar="FILE", help="write a PNG of the per-fold scores")
+    cluster.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -341,7 +342,7 @@ def run(args):
 
     rows, summaries = [], []
     progress = Progress(sum(len(chosen) for _, chosen, _ in plans))
-    with warnings.catch_warnings(), single_threaded():
+    with warnings.catch_warnings(), single_threaded(), cluster.backend(args):
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             for data, chosen, splits in plans:

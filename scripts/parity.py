@@ -14,6 +14,7 @@ def add_parser(sub):
     p.add_argument("--only", metavar="PATTERN", help="glob or substring of check ids, several separated by commas, e.g. 'ReLU' or 'Adam*,*-backward-*'")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--failures", action="store_true", help="print only checks that did not pass")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr (shown only when it is a terminal)")
     p.set_defaults(run=run)
 
 
@@ -42,8 +43,29 @@ def summary_line(records):
     return ", ".join(f"{n} {k}" for k, n in s.items() if n or k == "passed") + f" of {len(records)} checks"
 
 
+def run_by_component(checks, executor, quiet=False):
+    """``run_checks`` one component at a time, with progress on stderr when it is a terminal."""
+    from itertools import groupby
+
+    from parity_tests.checks import run_checks
+
+    from .progress import Progress
+
+    groups = [(name, list(group)) for name, group in groupby(checks, key=lambda c: c.entry.name)]
+    progress = Progress(len(groups), "components", quiet=quiet)
+    records = []
+    try:
+        for name, group in groups:
+            progress.show(name)
+            records += run_checks(group, executor)
+            progress.step(name)
+    finally:
+        progress.close()
+    return records
+
+
 def run(args):
-    from parity_tests.checks import plan, run_checks
+    from parity_tests.checks import plan
     from parity_tests.registry import DTYPES
 
     check_writable(args.json)
@@ -53,7 +75,7 @@ def run(args):
         from ._common import UsageError
         raise UsageError(f"--only {args.only!r} matches no check; try a component name such as 'ReLU'")
     try:
-        records = run_checks(checks, executor)
+        records = run_by_component(checks, executor, quiet=args.quiet)
     finally:
         getattr(executor, "close", lambda: None)()
     print_table(records, args.failures)

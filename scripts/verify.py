@@ -14,8 +14,10 @@ from pathlib import Path
 
 from ._common import UsageError, check_writable, fmt_err, jobs, seconds, table, versions, write_json
 from .gradescope import load_points, points_of, results_json
+from .cluster import add_arguments as add_cluster_arguments, backend
 from .impl import check_path, contract_names
 from .notebook import as_python
+from .progress import Progress
 
 TEMPLATE = Path(__file__).with_name("student_template.py")
 CSV_FIELDS = ["submission", "score", "max_score", "passed", "partial", "failed", "error", "missing", "seconds"]
@@ -42,6 +44,8 @@ def add_parser(sub):
     p.add_argument("--out", metavar="DIR", default="verify-reports",
                    help="for several submissions: the folder for their reports and summary.csv")
     p.add_argument("--template", metavar="FILE", help="write the starter template for students to FILE and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr for a folder of submissions")
+    add_cluster_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -255,7 +259,8 @@ def run(args):
         if syntax:
             raise UsageError(f"{submissions[0]} cannot be checked: {report['import_error'].removeprefix('failed: ')}")
         return 1 if failed(report) else 0
-    return run_many(submissions, checks, points, args, options)
+    with backend(args):
+        return run_many(submissions, checks, points, args, options)
 
 
 def run_many(submissions, checks, points, args, options):
@@ -268,6 +273,7 @@ def run_many(submissions, checks, points, args, options):
     jobs = Parallel(n_jobs=args.jobs, return_as="generator")(
         delayed(verify_one)(path, only=args.only, **options) for path in submissions)
     reports, summary = [], []
+    progress = Progress(len(submissions), "submissions", quiet=args.quiet)
     for i, (path, report) in enumerate(zip(submissions, jobs), 1):
         rows = components(report, points)
         (out / f"{path.name}.txt").write_text(format_report(report, rows) + "\n")
@@ -276,8 +282,10 @@ def run_many(submissions, checks, points, args, options):
         summary.append({"submission": path.name, "score": round(sum(c["score"] for c in rows), 4),
                         "max_score": sum(c["max_score"] for c in rows), **counts, "seconds": report["seconds"]})
         reports.append(report)
-        print(f"[{i}/{len(submissions)}] {path.name}: {summary[-1]['score']:g} / {summary[-1]['max_score']:g}"
-              + (" (could not be imported)" if report["import_error"] else ""), file=sys.stderr)
+        progress.step(path.name)
+        progress.note(f"[{i}/{len(submissions)}] {path.name}: {summary[-1]['score']:g} / {summary[-1]['max_score']:g}"
+                      + (" (could not be imported)" if report["import_error"] else ""))
+    progress.close()
     with open(out / "summary.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, CSV_FIELDS)
         writer.writeheader()
