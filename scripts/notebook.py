@@ -10,6 +10,7 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,10 @@ def read(path):
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read the notebook {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            # notebooks saved before nbformat 4.5 have no cell ids; only the code is read, never written back
+            warnings.simplefilter("ignore", nbformat.validator.MissingIDFieldWarning)
+            nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises JSONDecodeError, NotJSONError, KeyError, ... on bad files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"{path} is not a Jupyter notebook (.ipynb JSON with a 'cells' list): {first}") from None
