@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import sys
+import textwrap
 import time
 import warnings
 from contextlib import contextmanager
@@ -217,7 +218,13 @@ def plot(path, datasets, rows, summaries, folds, repeats):
     cols = min(3, len(datasets))
     nrows = math.ceil(len(datasets) / cols)
     n_models = max(len(s) for s in summaries)
-    fig, axes = plt.subplots(nrows, cols, figsize=(5.4 * cols, (0.42 * n_models + 1.2) * nrows), squeeze=False)
+    # the title wrapped to the figure's width (about 12 characters an inch at size 10): one panel's width
+    # cut it off at both ends
+    title = textwrap.fill(f"twinnet baseline: {folds}-fold x {repeats} cross-validation; a dot per fold, a bar at the "
+                          f"mean, best first; * significantly worse than the best (p < {ALPHA})", int(5.4 * cols * 12))
+    extra = 0.2 * title.count("\n")
+    fig, axes = plt.subplots(nrows, cols, figsize=(5.4 * cols, (0.42 * n_models + 1.2) * nrows + extra),
+                             squeeze=False)
     jitter = np.random.default_rng(0)
     for ax, data, summary in zip(axes.flat, datasets, summaries):
         metric = METRICS[data.task][0][0]
@@ -233,8 +240,7 @@ def plot(path, datasets, rows, summaries, folds, repeats):
         ax.grid(axis="x", alpha=0.3)
     for ax in axes.flat[len(datasets):]:
         ax.axis("off")
-    fig.suptitle(f"twinnet baseline: {folds}-fold x {repeats} cross-validation; a dot per fold, a bar at the mean, "
-                 f"best first; * significantly worse than the best (p < {ALPHA})", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,6 +343,10 @@ def run(args):
     for data in datasets:
         for note in data.notes:
             print(f"{data.name}: {note}")
+        train_rows = len(data.y) - math.ceil(len(data.y) / folds)
+        if train_rows < MLP["batch_size"]:
+            print(f"{data.name}: a training fold has about {train_rows} rows, fewer than the MLPs' batch_size "
+                  f"{MLP['batch_size']}: all three MLPs train on the whole fold as one batch")
     if args.jobs != 1:
         print(f"--jobs {args.jobs}: folds share the cores, so fit and predict times are not comparable")
 
@@ -344,6 +354,10 @@ def run(args):
     progress = Progress(sum(len(chosen) for _, chosen, _ in plans))
     with warnings.catch_warnings(), single_threaded(), cluster.backend(args):
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # sklearn-mlp clips a batch_size larger than a small training fold, as scratch-mlp and torch-mlp
+        # do, and says so once per fit; the note above says it once per data set
+        warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size",
+                                category=UserWarning)
         try:
             for data, chosen, splits in plans:
                 found = []

@@ -32,6 +32,7 @@ registry, on its first input case tiled to more rows: a micro-benchmark to find 
 """
 import contextlib
 import gc
+import math
 import os
 import re
 import sys
@@ -519,12 +520,16 @@ def print_rows(rows, runs):
                  "torch GF/s (peak)", "peak MiB s/t"], lines))
 
 
+NICE_RATIOS = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
+"""Round ratios the bench plot may label; those closer than a label's height on the axis are skipped."""
+
+
 def plot(path, rows, runs, threads, peaks):
     """Ratio scratch/torch against size (ordered by work), one panel per dtype, one line per phase."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FormatStrFormatter
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter, NullLocator
 
     dtypes = sorted({r["dtype"] for r in rows})
     sizes = sorted({r["size"] for r in rows}, key=lambda s: parse_size(s).flops("train_step"))
@@ -538,10 +543,26 @@ def plot(path, rows, runs, threads, peaks):
                     linewidth=2.5 if phase == "train_step" else 1, alpha=1 if phase == "train_step" else 0.7)
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
         ax.set_yscale("log")
+    for ax in axes[0]:
+        # labelled ticks at round ratios only, so that labels never run into each other (a log axis'
+        # minor labels did, at 0.8, 0.9 and 1 and wherever the ratios sat close together)
+        low, high = ax.get_ylim()
+        gap = 0.08 * math.log10(high / low)  # a label's height, about 8% of the axis, in decades
+        ticks = []
+        for t in (t for t in NICE_RATIOS if low <= t <= high):
+            if not ticks or math.log10(t / ticks[-1]) >= gap:
+                ticks.append(t)
+        ax.yaxis.set_major_locator(FixedLocator(ticks))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))
-        ax.yaxis.set_minor_formatter(FormatStrFormatter("%.2g"))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    for ax, dtype in zip(axes[0], dtypes):
         ax.set_xticks(range(len(sizes)))
-        ax.set_xticklabels([s if names.get(s, s) == s else f"{names[s]}\n{s}" for s in sizes], fontsize=7)
+        # the spec on two lines (batch, widths) and room at both ends: long specs side by side, or the
+        # first and last panel's end labels, ran into each other
+        ax.set_xticklabels([(f"{names[s]}\n" if names.get(s, s) != s else "") + s.replace("-", "\n", 1)
+                            for s in sizes], fontsize=7)
+        ax.margins(x=0.12)
         ax.set_title(f"{dtype} (matmul peak {peaks[dtype]:.0f} GFLOP/s)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("time scratch / time torch (below 1: scratch faster)")
@@ -564,6 +585,9 @@ def run(args):
 
     check_writable(args.json)
     check_writable(args.plot)
+    if args.components and args.plot:
+        raise UsageError("--plot draws the MLP benchmark's ratio against size; --components has no plot (its "
+                         "figures are the table, and --json FILE writes them)")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"--device cuda: torch.cuda.is_available() is False (torch {torch.__version__}); "
                          f"use --device cpu")
