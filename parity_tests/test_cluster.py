@@ -59,3 +59,20 @@ def test_dask_backend_needs_a_scheduler(submissions, capsys):
 def test_scheduler_without_dask_backend_is_refused(submissions, capsys):
     assert main(["verify", str(submissions), "--only", "ReLU", "--scheduler", "tcp://127.0.0.1:1", "--out", "x"]) == 2
     assert "--backend dask" in capsys.readouterr().err
+
+
+def test_baseline_on_a_local_cluster_matches_jobs_2(tmp_path, capsys):
+    import json
+    args = ["baseline", "--dataset", "iris", "--quick", "--models", "scratch-mlp", "logisticregression"]
+    assert main([*args, "--jobs", "2", "--json", str(tmp_path / "local.json")]) == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) \
+            as cluster, distributed.Client(cluster) as client:
+        with distributed.get_task_stream(client) as tasks:
+            assert main([*args, "--backend", "dask", "--scheduler", cluster.scheduler_address,
+                         "--json", str(tmp_path / "cluster.json")]) == 0
+    assert len(tasks.data) >= 1
+
+    def folds(name):
+        rows = json.loads((tmp_path / name).read_text())["rows"]
+        return sorted((r["model"], r["fold"], tuple(sorted(r["metrics"].items()))) for r in rows)
+    assert folds("cluster.json") == folds("local.json")
