@@ -1,5 +1,4 @@
 """What the subcommands share: usage errors, argument types, atomic JSON output, plain tables."""
-import argparse
 import json
 import math
 import os
@@ -70,30 +69,38 @@ def _umask():
 MAX_SECONDS = 24 * 3600.0
 
 
-def seconds(text):
-    """argparse type for a time limit: a finite number of seconds, > 0 and at most a day."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0 or value > MAX_SECONDS:
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, > 0 and at most {MAX_SECONDS:g} "
-                                         f"(a day), got {text!r}")
-    return value
+def seconds(option, maximum=MAX_SECONDS):
+    """An argparse type for the time limit ``option``: a finite number of seconds, > 0 and at most ``maximum``.
+
+    A bad value raises UsageError, which argparse lets through, so it ends as every usage error does:
+    one line on stderr, exit status 2 (``cli.main``).
+    """
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{option} must be a number of seconds; got {text!r}") from None
+        if not math.isfinite(value) or value <= 0 or value > maximum:
+            raise UsageError(f"{option} must be > 0, finite and at most {maximum:g} s ({maximum / 3600:g} h); "
+                             f"got {text!r}")
+        return value
+    return parse
 
 
-def jobs(text):
-    """argparse type for ``--jobs``, joblib's convention: N >= 1 workers, -1 all cores, -2 all but one, ...; 0 refused."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be a positive number of workers or -1 (all cores), got 0")
-    if value < 0 and (os.cpu_count() or 1) + 1 + value < 1:
-        raise argparse.ArgumentTypeError(f"{value} leaves no core on this machine ({os.cpu_count()} cores); "
-                                         f"-1 means all cores")
-    return value
+def jobs(option="--jobs"):
+    """An argparse type for ``option`` in joblib's convention: N >= 1 workers, -1 all cores, -2 all but one, ...;
+    0 refused (a UsageError, as for ``seconds``)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"{option} must be a whole number; got {text!r}") from None
+        cores = os.cpu_count() or 1
+        if value == 0 or cores + 1 + value < 1:
+            raise UsageError(f"{option} must be a positive number of workers, or -1 for all cores (-2 all but one, "
+                             f"..., as in joblib; this machine has {cores}); got {text}")
+        return value
+    return parse
 
 
 def fmt_err(value):

@@ -94,7 +94,7 @@ def add_parser(sub):
     p.add_argument("--quick", action="store_true",
                    help=f"one repeat and {PRESETS['quick']['epochs']} epochs instead of {PRESETS['full']['epochs']}")
     p.add_argument("--seed", type=int, default=0, help="seeds the folds and every model (default 0)")
-    p.add_argument("--jobs", type=jobs, default=1, metavar="N",
+    p.add_argument("--jobs", type=jobs(), default=1, metavar="N",
                    help="folds run in parallel through joblib (default 1; -1: all cores; fit times are comparable "
                         "only with 1)")
     p.add_argument("--json", metavar="FILE", help="write every fold's scores as JSON")

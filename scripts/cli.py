@@ -19,7 +19,13 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"scripts.{name}").add_parser(sub)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:  # from an argument type (scripts._common.seconds, jobs): one line, as below
+        words = sys.argv[1:] if argv is None else argv
+        command = next((w for w in words if w in COMMANDS), None)
+        print(f"twinnet {command}: error: {exc}" if command else f"twinnet: error: {exc}", file=sys.stderr)
+        return 2
     try:
         status = args.run(args)
         sys.stdout.flush()  # inside the try: a reader that went away shows here, not at exit
