@@ -68,6 +68,14 @@ def test_a_notebook_in_a_folder_of_submissions(tmp_path, capsys):
     assert (tmp_path / "out" / "ann.ipynb.json").exists() and (tmp_path / "out" / "bob.py.json").exists()
 
 
+def test_a_syntax_error_names_the_cell_and_line(tmp_path, capsys):
+    path = _notebook(tmp_path / "work.ipynb", ("code", "x = 1\n"), ("markdown", "text"),
+                     ("code", "%time x\nclass ReLU:\n    def forward(self, x)\n        return x\n"))
+    assert main(["verify", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == f"twinnet verify: error: {path} cannot be checked: syntax error in code cell 2, line 3: expected ':'"
+
+
 @pytest.mark.parametrize("content, expected", [
     ("{not json", "is not a Jupyter notebook"),
     ('{"cells": 3}', "is not a Jupyter notebook"),

@@ -24,8 +24,8 @@ def check_path(path, option="--impl"):
         if not (path / "__init__.py").exists():
             raise UsageError(f"{option}: {path} is a folder without __init__.py; give a .py file or a package folder")
     elif path.suffix == ".ipynb":
-        from .notebook import read
-        read(path)  # a UsageError with a clear sentence when it is not a notebook
+        from .notebook import check
+        check(path)  # a UsageError with a clear sentence when it is not a notebook or not valid Python
     elif path.suffix != ".py":
         raise UsageError(f"{option}: {path} is not a .py file, a notebook (.ipynb) or a package folder")
     return path

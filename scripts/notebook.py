@@ -25,6 +25,14 @@ class Converted:
     """The Python source of a notebook and the notes on what was dropped from it."""
     source: str
     notes: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    """For each line of ``source`` (from 1), the ``(cell, line)`` it came from; None for a cell's header."""
+
+    def where(self, lineno):
+        """'code cell C, line L' for line ``lineno`` of the source."""
+        cell, line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) and self.lines[lineno - 1] \
+            else (None, None)
+        return f"code cell {cell}, line {line}" if cell else f"line {lineno} of the converted file"
 
 
 def _kind(line):
@@ -63,7 +71,7 @@ def read(path):
 def convert(path):
     """The code cells of the notebook at ``path`` as Python source, and the notes on what was dropped."""
     nb = read(path)
-    out, notes = [], []
+    out, notes, where = [], [], []
     number = 0
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
@@ -73,6 +81,8 @@ def convert(path):
         source = "".join(source) if isinstance(source, list) else str(source)
         lines = source.splitlines()
         out.append(f"# -- cell {number} --")
+        where.append(None)
+        where += [(number, i) for i in range(1, len(lines) + 1)]
         if lines and lines[0].lstrip().startswith("%%"):
             magic = lines[0].strip().split()[0]
             notes.append(f"cell {number}: dropped the whole cell: cell magic {magic} (IPython only)")
@@ -86,7 +96,20 @@ def convert(path):
                 out.append(f"{indent}pass  # dropped: {line.strip()}")
             else:
                 out.append(line)
-    return Converted("\n".join(out) + "\n", notes)
+    return Converted("\n".join(out) + "\n", notes, where)
+
+
+def check(path):
+    """A UsageError naming the cell and line when the notebook's code is not valid Python (after dropping)."""
+    converted = convert(path)
+    try:
+        compile(converted.source, str(path), "exec")
+    except SyntaxError as exc:
+        raise UsageError(f"{path} cannot be checked: syntax error in {converted.where(exc.lineno or 0)}: "
+                         f"{exc.msg}") from None
+    except ValueError as exc:  # e.g. a null byte
+        raise UsageError(f"{path} cannot be checked: {exc}") from None
+    return converted
 
 
 _converted = {}
