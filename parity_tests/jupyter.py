@@ -65,6 +65,15 @@ class Report:
                 f"<tbody>{''.join(rows)}</tbody></table><p>{esc(self.summary)}</p></div>")
 
 
+def _getsource(obj):
+    """``inspect.getsource(obj)``, or a TypeError that says what to do when Python cannot find the source."""
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError) as exc:
+        raise TypeError(f"verify: the source of {obj!r} is not available ({exc}); save the code to a .py file "
+                        f"and pass its path") from None
+
+
 def _imports_of(module):
     """The module's top-level import lines, or numpy's when its source is not available (a notebook's __main__)."""
     try:
@@ -86,7 +95,7 @@ def _source_of_class(obj):
                     parts.append(textwrap.dedent(inspect.getsource(base)))
                 except (OSError, TypeError):
                     pass
-    parts.append(textwrap.dedent(inspect.getsource(obj)))
+    parts.append(textwrap.dedent(_getsource(obj)))
     return "\n\n".join(parts)
 
 
@@ -95,28 +104,24 @@ def source_of(obj):
     a namespace (a class or object whose attributes are contract names) as each of those, under that name."""
     from scripts.impl import contract_names
 
-    try:
-        if inspect.ismodule(obj):
-            return inspect.getsource(obj)
-        names = contract_names()
-        module = inspect.getmodule(obj)
-        header = _imports_of(module) if module is not None else "import numpy as np\n"
-        if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__name__ in names:
-            return header + "\n\n" + _source_of_class(obj) + "\n"
-        members = [(name, getattr(obj, name)) for name in sorted(names) if hasattr(obj, name)]
-        if not members:
-            raise TypeError(f"verify: {obj!r} is not a path, a module, or a class or namespace holding any of the "
-                            f"contract's names (e.g. ReLU, Linear, MSELoss)")
-        module = inspect.getmodule(members[0][1])
-        parts = [_imports_of(module) if module is not None else header]
-        for name, member in members:
-            parts.append(_source_of_class(member))
-            if getattr(member, "__name__", name) != name:
-                parts.append(f"{name} = {member.__name__}")
-        return "\n\n".join(parts) + "\n"
-    except OSError as exc:
-        raise TypeError(f"verify: the source of {obj!r} is not available ({exc}); save it to a .py file and "
-                        f"pass the path") from None
+    if inspect.ismodule(obj):
+        return _getsource(obj)
+    names = contract_names()
+    module = inspect.getmodule(obj)
+    header = _imports_of(module) if module is not None else "import numpy as np\n"
+    if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__name__ in names:
+        return header + "\n\n" + _source_of_class(obj) + "\n"
+    members = [(name, getattr(obj, name)) for name in sorted(names) if hasattr(obj, name)]
+    if not members:
+        raise TypeError(f"verify: {obj!r} is not a path, a module, or a class or namespace holding any of the "
+                        f"contract's names (e.g. ReLU, Linear, MSELoss)")
+    module = inspect.getmodule(members[0][1])
+    parts = [_imports_of(module) if module is not None else header]
+    for name, member in members:
+        parts.append(_source_of_class(member))
+        if getattr(member, "__name__", name) != name:
+            parts.append(f"{name} = {member.__name__}")
+    return "\n\n".join(parts) + "\n"
 
 
 def verify(obj, only=None, points=None, timeout=10.0, memory_mb=2048):
