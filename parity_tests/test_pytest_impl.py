@@ -1,4 +1,4 @@
-"""``python -m pytest --pyargs parity_tests --impl FILE``: the parity suite against FILE, its undefined names skipped."""
+"""``python -m pytest --pyargs parity_tests --impl FILE``: the parity suite against FILE, names it lacks skipped."""
 import os
 import subprocess
 import sys

@@ -24,7 +24,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ._common import UsageError, check_writable
+from ._common import UsageError, _umask, check_writable
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -78,7 +78,8 @@ if [ ! -s "$RESULTS" ]; then
 import json, os
 from pathlib import Path
 message = Path(os.environ["LOG"]).read_text().strip() or f"twinnet verify exited with status {{os.environ['STATUS']}}"
-files = sorted(p.name for p in Path(os.environ["SUBMISSION"]).iterdir()) if Path(os.environ["SUBMISSION"]).is_dir() else []
+folder = Path(os.environ["SUBMISSION"])
+files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 output = (f"Your submission could not be graded: {{message}}\\n"
           f"Upload one .py file, one notebook (.ipynb) or one package folder; found: {{', '.join(files) or 'nothing'}}")
 Path(os.environ["RESULTS"]).write_text(json.dumps({{"score": 0, "output": output, "visibility": "visible",
@@ -107,7 +108,7 @@ def add_parser(sub):
 
 
 def _verify_options():
-    """The option strings ``twinnet verify`` accepts, so a setting it does not know is refused now, not on Gradescope."""
+    """The option strings ``twinnet verify`` accepts: a setting it does not know is refused here."""
     import argparse
 
     from . import verify
@@ -192,7 +193,7 @@ def build(out, points=None, options=(), wheel=None):
                     _add(archive, "points.json", json.dumps(json.loads(Path(points).read_text()), indent=1) + "\n")
                 archive.write(wheel, wheel.name)
                 names = archive.namelist()
-            os.chmod(partial, 0o644)
+            os.chmod(partial, 0o666 & ~_umask())  # as open() would have made it
             os.replace(partial, out)
         finally:
             Path(partial).unlink(missing_ok=True)

@@ -16,7 +16,7 @@ def contract_names():
 
 
 def check_path(path, option="--impl"):
-    """``path`` as a Path if it can be a submission (a ``.py`` file, a notebook or a package folder), else a UsageError."""
+    """``path`` as a Path if it can be a submission (a ``.py`` file, notebook or package folder), else a UsageError."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{option}: no such file or folder: {path}")

@@ -55,7 +55,7 @@ class Progress:
         self._draw()
 
     def note(self, text):
-        """A line that stays (printed whether or not stderr is a terminal, unless quiet), the live line redrawn below it."""
+        """A line that stays (written whether or not stderr is a terminal, unless quiet); the live line goes below."""
         if self.quiet:
             return
         self._clear()

@@ -36,7 +36,8 @@ def add_parser(sub):
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json (one submission only)")
     p.add_argument("--points", metavar="FILE", help="JSON of points by category or component, e.g. {\"loss\": 3}")
-    p.add_argument("--timeout", type=seconds("--timeout"), default=10.0, metavar="S", help="seconds allowed per case (default 10)")
+    p.add_argument("--timeout", type=seconds("--timeout"), default=10.0, metavar="S",
+                   help="seconds allowed per case (default 10)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory limit of a submission (default 2048)")
     p.add_argument("--only", metavar="PATTERN", help="glob or substring of check ids; several separated by commas")
     p.add_argument("--jobs", type=jobs(), default=1, metavar="N",
