@@ -303,7 +303,7 @@ WRONG = {
     "SGD Nesterov from the stale buffer": ("SGD", SGDNesterovStaleBuffer, "SGD", ("step", "trajectory")),
     "Adam without bias correction": ("Adam", AdamNoBiasCorrection, "Adam", ("step", "trajectory")),
     "Adam with eps inside the square root": ("Adam", AdamEpsInsideSqrt, "Adam", ("step",)),
-    "Adam state not restored by load_state_dict": ("Adam", AdamStateNotRestored, "Adam", ("step",)),
+    "Adam state not restored by load_state_dict": ("Adam", AdamStateNotRestored, "Adam", ("state",)),
     "AdamW decay coupled into the gradient": ("AdamW", AdamWCoupledDecay, "AdamW", ("step", "trajectory")),
     "RMSprop centered ignored": ("RMSprop", RMSpropCenteredIgnored, "RMSprop", ("step",)),
     "Adagrad lr_decay ignored": ("Adagrad", AdagradNoLrDecay, "Adagrad", ("step",)),

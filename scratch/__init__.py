@@ -1,6 +1,6 @@
 """scratch: a NumPy-only neural network whose API is named after ``torch.nn`` and ``torch.optim``.
 
-See CONTRACT.md for the conventions: batch-first arrays, torch's weight layout, dtype preserved,
+See docs/CONTRACT.md for the conventions: batch-first arrays, torch's weight layout, dtype preserved,
 gradients accumulated into ``Parameter.grad``.
 """
 from . import init
