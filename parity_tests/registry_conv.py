@@ -138,7 +138,8 @@ def batch_norm_2d_domain(gradcheck=False):
             scale = rng.uniform(0.5, 3.0, c).reshape(1, c, 1, 1)
             x = loc + scale * rng.standard_normal(shape) + rng.standard_normal(scale.shape)
             return {"name": name, "args": [x.astype(dtype)], "kwargs": kwargs, "state": state, "train": train}
-        cases = [case("training, (4, 3, 5, 4)", (4, 3, 5, 4)), case("eval, running statistics", (4, 3, 5, 4), train=False),
+        cases = [case("training, (4, 3, 5, 4)", (4, 3, 5, 4)),
+                 case("eval, running statistics", (4, 3, 5, 4), train=False),
                  case("momentum=None", (3, 2, 4, 4), momentum=None), case("eps=1e-3", (3, 2, 3, 5), eps=1e-3),
                  case("affine=False", (3, 3, 4, 4), affine=False),
                  case("track_running_stats=False, eval", (3, 2, 4, 3), train=False, track_running_stats=False),

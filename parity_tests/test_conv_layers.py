@@ -47,7 +47,8 @@ def torch_twin(module):
 def errors(module, x, seed=0, passes=2, backward=True):
     """Errors of ``module`` (scratch) against its torch twin on input ``x``: ``y`` and ``grad_x`` on each
     of ``passes`` forward/backward calls under random upstream gradients, and the parameter gradients
-    accumulated over all of them (``y`` alone when not ``backward``). Asserts the dtype is kept and ``x`` and the gradients left unmodified."""
+    accumulated over all of them (``y`` alone when not ``backward``). Asserts the dtype is kept and ``x``
+    and the upstream gradients left unmodified."""
     rng = np.random.default_rng(seed)
     twin = torch_twin(module)
     float_input = x.dtype.kind == "f"

@@ -169,9 +169,13 @@ class _ConvNd(Module):
         r"""``grad_W = grad_y cols^T``, ``grad_b = sum grad_y``, ``grad_cols = W^T grad_y``, then col2im."""
         d, g = self._d, self.groups
         grad_y = np.asarray(grad_y)
+        n = self.x_shape[0]
+        expected = (self.out_channels,) + self.out_shape if self.unbatched else (n, self.out_channels) + self.out_shape
+        if grad_y.shape != expected:
+            raise ValueError(f"{type(self).__name__}.backward: grad_y has shape {grad_y.shape}, expected the "
+                             f"output's shape {expected}")
         if self.unbatched:
             grad_y = grad_y[None]
-        n = grad_y.shape[0]
         gy = np.ascontiguousarray(grad_y.swapaxes(0, 1)).reshape(g, self.out_channels // g, -1)
         self.weight.accumulate(np.matmul(gy, self.cols.swapaxes(1, 2)).reshape(self.weight.shape))
         if self.bias is not None:

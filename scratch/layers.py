@@ -413,10 +413,10 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=np.float64, *, bias=True):
         super().__init__()
-        for name, value in (("num_groups", num_groups), ("num_channels", num_channels)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < (name == "num_groups"):
-                raise ValueError(f"GroupNorm: {name} must be a {'positive' if name == 'num_groups' else 'non-negative'} "
-                                 f"int, got {value!r}")
+        for name, value, least, allowed in (("num_groups", num_groups, 1, "positive"),
+                                            ("num_channels", num_channels, 0, "non-negative")):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
+                raise ValueError(f"GroupNorm: {name} must be a {allowed} int, got {value!r}")
         if num_channels % num_groups != 0:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         _check_eps("GroupNorm", eps)

@@ -772,7 +772,8 @@ class MultiMarginLoss(_WeightedLoss):
         if p not in (1, 2) or isinstance(p, bool):
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={p!r}")
         if self.weight is not None and self.weight.ndim != 1:
-            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D array, got {self.weight.ndim}D instead")
+            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D array, "
+                             f"got {self.weight.ndim}D instead")
         self.p = int(p)
         self.margin = _check_number("MultiMarginLoss", "margin", margin, "a number", lambda v: True)
 

@@ -69,6 +69,15 @@ class _Pool2d(Module):
     def _unbatch(self, a):
         return a[0] if self.unbatched else a
 
+    def _grad_batched(self, grad_y):
+        """``grad_y`` checked against the output's shape, with a batch axis."""
+        grad_y = np.asarray(grad_y)
+        expected = self.x_shape[int(self.unbatched):2] + self.out
+        if grad_y.shape != expected:
+            raise ValueError(f"{type(self).__name__}.backward: grad_y has shape {grad_y.shape}, expected the "
+                             f"output's shape {expected}")
+        return grad_y[None] if self.unbatched else grad_y
+
 
 class MaxPool2d(_Pool2d):
     r"""2-D max pooling over ``(kH, kW)`` windows (``torch.nn.MaxPool2d``).
@@ -135,8 +144,7 @@ class MaxPool2d(_Pool2d):
     def backward(self, grad_y):
         if isinstance(grad_y, tuple):                # (grad of y, None for the indices)
             grad_y = grad_y[0]
-        grad_y = np.asarray(grad_y)
-        grad_y = grad_y[None] if self.unbatched else grad_y
+        grad_y = self._grad_batched(grad_y)
         n, c, h, w = self.x_shape
         planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
         grad_x = np.zeros(n * c * h * w, dtype=grad_y.dtype)
@@ -202,8 +210,7 @@ class AvgPool2d(_Pool2d):
         return self._unbatch(np.add.reduce(windows, axis=(4, 5)) / self.divisor)
 
     def backward(self, grad_y):
-        grad_y = np.asarray(grad_y)
-        g = (grad_y[None] if self.unbatched else grad_y) / self.divisor
+        g = self._grad_batched(grad_y) / self.divisor
         n, c, h, w = self.x_shape
         need = [(o - 1) * s + k for o, s, k in zip(self.out, self.s, self.k)]
         grad_xp = np.zeros((n, c, max(need[0], h + self.p[0]), max(need[1], w + self.p[1])), dtype=g.dtype)
