@@ -308,6 +308,16 @@ def test_conv_net_round_trip(dtype):
     np.testing.assert_array_equal(back(x), net(x))
 
 
+def test_first_layer_skips_the_input_gradient():
+    rng = np.random.default_rng(0)
+    for net, x in ((scratch.Sequential(scratch.Conv2d(1, 2, 3, rng=rng), scratch.Flatten()),
+                    rng.standard_normal((2, 1, 5, 5))),
+                   (scratch.Sequential(scratch.Embedding(4, 3, rng=rng), scratch.Flatten()), np.array([[1, 1, 3]]))):
+        y = net(x)
+        assert net.backward(rng.standard_normal(y.shape), input_grad=False) is None
+        assert net[0].weight.grad is not None
+
+
 # ----- wrong twins: one classic mistake each, and the comparison that catches it -----
 
 class MaxPoolAssigns(scratch.MaxPool2d):

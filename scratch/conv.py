@@ -165,8 +165,11 @@ class _ConvNd(Module):
         y = np.ascontiguousarray(y)
         return y[0] if self.unbatched else y
 
-    def backward(self, grad_y):
-        r"""``grad_W = grad_y cols^T``, ``grad_b = sum grad_y``, ``grad_cols = W^T grad_y``, then col2im."""
+    def backward(self, grad_y, input_grad=True):
+        r"""``grad_W = grad_y cols^T``, ``grad_b = sum grad_y``, ``grad_cols = W^T grad_y``, then col2im.
+
+        ``input_grad=False`` skips ``grad_x`` and returns None, as :class:`Linear`'s does, for a first
+        layer whose input is data."""
         d, g = self._d, self.groups
         grad_y = np.asarray(grad_y)
         n = self.x_shape[0]
@@ -180,6 +183,8 @@ class _ConvNd(Module):
         self.weight.accumulate(np.matmul(gy, self.cols.swapaxes(1, 2)).reshape(self.weight.shape))
         if self.bias is not None:
             self.bias.accumulate(np.add.reduce(gy.reshape(self.out_channels, -1), axis=1))
+        if not input_grad:
+            return None
         w = self.weight.data.reshape(g, self.out_channels // g, -1)
         grad_cols = np.matmul(w.swapaxes(1, 2), gy)              # (G, C_g * prod(k), N * prod(out))
         grad_cols = grad_cols.reshape((self.in_channels,) + self.kernel_size + (n,) + self.out_shape)

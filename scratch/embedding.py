@@ -20,7 +20,7 @@ class Embedding(Module):
     Derivative: ``grad_W[i] += sum of grad_y[...] over every position where input == i``: an index that
     occurs several times collects every occurrence's gradient (``np.add.at``, not an assignment, which
     would keep one); the row ``padding_idx`` gets no gradient. The indices are not differentiable:
-    ``backward`` returns None.
+    ``backward`` returns None (``input_grad``, as :class:`Linear`'s, changes nothing).
 
     Args: ``num_embeddings``; ``embedding_dim``; ``padding_idx`` int in ``[-num_embeddings,
     num_embeddings)``, a negative one counted from the end (stored as the non-negative index, as torch
@@ -69,7 +69,7 @@ class Embedding(Module):
         self.idx = idx
         return self.weight.data[idx]
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, input_grad=True):
         grad_w = np.zeros(self.weight.shape, dtype=self.weight.dtype)
         np.add.at(grad_w, self.idx.ravel(), np.asarray(grad_y).reshape(-1, self.embedding_dim))
         if self.padding_idx is not None:
