@@ -11,3 +11,6 @@ from .module import Module, Parameter, Sequential  # noqa: F401
 from .optim import *  # noqa: F401,F403
 from .lr_scheduler import *  # noqa: F401,F403
 from .clip_grad import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403
