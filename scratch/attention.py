@@ -118,6 +118,15 @@ class MultiheadAttention(Module):
         if bias:
             self.out_proj.bias.data[...] = 0
 
+    def _scale(self):
+        """``1/sqrt(d)``, computed as torch does: ``sqrt(1 / d)``."""
+        return math.sqrt(1.0 / float(self.head_dim))
+
+    @staticmethod
+    def _causal_mask(L, S):
+        """True where query ``i`` may not see key ``j``: ``j > i`` (the top-left causal mask)."""
+        return np.triu(np.ones((L, S), dtype=bool), k=1)
+
     # the three projections: weight (rows of in_proj_weight, or the separate one) and bias
     def _projection(self, j):
         E = self.embed_dim
@@ -188,7 +197,7 @@ class MultiheadAttention(Module):
             raise RuntimeError("MultiheadAttention: Need attn_mask if specifying the is_causal hint")
         if is_causal and kpm is None and not need_weights:
             # torch hands is_causal to scaled_dot_product_attention, which builds the mask itself
-            mask = np.where(np.tril(np.ones((L, S), dtype=bool)), typed(dtype, 0.0), typed(dtype, -np.inf))[None]
+            mask = np.where(self._causal_mask(L, S), typed(dtype, -np.inf), typed(dtype, 0.0))[None]
         else:
             mask = _mask_to_float("attn_mask", attn_mask, dtype)
             if mask is not None:
@@ -212,7 +221,7 @@ class MultiheadAttention(Module):
             # (len, N, E) -> (N*h, len, d): head i of batch n is row n*h + i, as torch's view
             projected.append(p.reshape(a.shape[0], N * h, d).transpose(1, 0, 2))
         q, k, v = projected
-        scale = typed(dtype, math.sqrt(1.0 / float(d)))
+        scale = typed(dtype, self._scale())
         q_scaled = q * scale
         scores = np.matmul(q_scaled, k.transpose(0, 2, 1))
         if mask is not None:
@@ -263,7 +272,7 @@ class MultiheadAttention(Module):
                 gw = np.broadcast_to((gw / typed(dtype, h))[:, None], (N, h, L, S))
             grad_P = grad_P + gw.reshape(N * h, L, S)
         grad_scores = P * (grad_P - np.add.reduce(grad_P * P, axis=-1, keepdims=True))
-        scale = typed(dtype, math.sqrt(1.0 / float(d)))
+        scale = typed(dtype, self._scale())
         grad_q = np.matmul(grad_scores, k) * scale
         grad_k = np.matmul(grad_scores.transpose(0, 2, 1), q_scaled)
         grads = []

@@ -109,12 +109,12 @@ def _fold(a):
     return a.reshape(-1, a.shape[-1])
 
 
-def _sweep(mode, params, x, h0, c0, reverse=False):
-    """Run one direction over ``x`` ``(L, N, I)`` from ``h0`` (and ``c0``) ``(N, H)``.
-
-    Returns ``(out (L, N, H), h_n, c_n, tape)``; ``tape`` is what :func:`_sweep_backward` needs.
+def _sweep(cell, params, x, h0, c0, reverse=False):
+    """Run one direction of ``cell`` (an entry of ``_CELLS``) over ``x`` ``(L, N, I)`` from ``h0``
+    (and ``c0``) ``(N, H)``. Returns ``(out (L, N, H), h_n, c_n, tape)``; ``tape`` is what
+    :func:`_sweep_backward` needs.
     """
-    _, step, _, _ = _CELLS[mode]
+    _, step, _, _ = cell
     w_ih, w_hh, b_ih, b_hh = params
     xp = np.dot(_fold(x), w_ih.data.T).reshape(x.shape[:2] + (-1,))   # all steps' x W_ih^T at once
     if b_ih is not None:
@@ -131,14 +131,14 @@ def _sweep(mode, params, x, h0, c0, reverse=False):
         h_prev[t] = h
         h, c, caches[t] = step(xp[t], hp, h, c)
         out[t] = h
-    return out, h, c, (mode, params, x, h_prev, caches, reverse)
+    return out, h, c, (cell, params, x, h_prev, caches, reverse)
 
 
 def _sweep_backward(tape, grad_out, grad_hn, grad_cn):
     """Backward through time of :func:`_sweep`: returns ``(grad_x, grad_h0, grad_c0)`` and adds the
     parameter gradients. ``grad_out`` ``(L, N, H)``, ``grad_hn``/``grad_cn`` ``(N, H)`` or None."""
-    mode, params, x, h_prev, caches, reverse = tape
-    _, _, step_backward, has_c = _CELLS[mode]
+    cell, params, x, h_prev, caches, reverse = tape
+    _, _, step_backward, has_c = cell
     w_ih, w_hh, b_ih, b_hh = params
     shape = h_prev.shape[1:]
     grad_h = np.zeros(shape, x.dtype) if grad_hn is None else grad_hn
@@ -223,6 +223,11 @@ def _split_grad(owner, grad):
 
 class _CellBase(Module):
     _mode = None
+    _through_time = staticmethod(_sweep_backward)
+
+    @property
+    def _cell(self):
+        return _CELLS[self._mode]
 
     def __init__(self, input_size, hidden_size, bias=True, dtype=np.float64, rng=None):
         super().__init__()
@@ -231,7 +236,7 @@ class _CellBase(Module):
         self.hidden_size = _check_size(owner, "hidden_size", hidden_size, 1)
         self.bias = bool(bias)
         rng = np.random.default_rng() if rng is None else rng
-        gates, _, _, _ = _CELLS[self._mode]
+        gates, _, _, _ = self._cell
         bound = 1 / math.sqrt(hidden_size)
         self.weight_ih = _uniform(rng, (gates * hidden_size, input_size), bound, dtype)
         self.weight_hh = _uniform(rng, (gates * hidden_size, hidden_size), bound, dtype)
@@ -251,7 +256,7 @@ class _CellBase(Module):
             raise ValueError(f"{owner}: input has {x.shape[-1]} features, expected input_size={self.input_size}")
         self._batched = x.ndim == 2
         x2 = x if self._batched else x[None]
-        has_c = _CELLS[self._mode][3]
+        has_c = self._cell[3]
         self._has_hx = hx is not None
         shape = (x2.shape[0], self.hidden_size)
         if hx is None:
@@ -260,7 +265,7 @@ class _CellBase(Module):
             h, c = _state_pair(owner, hx, has_c)
             h, c = [None if s is None else self._state(s, name, shape)
                     for s, name in ((h, "hx"), (c, "cx"))]
-        out, h, c, self._tape = _sweep(self._mode, self._params(), x2[None], h, c)
+        out, h, c, self._tape = _sweep(self._cell, self._params(), x2[None], h, c)
         if not self._batched:
             h, c = h[0], (c[0] if has_c else None)
         return (h, c) if has_c else h
@@ -274,12 +279,12 @@ class _CellBase(Module):
         return s if self._batched else s[None]
 
     def backward(self, grad):
-        has_c = _CELLS[self._mode][3]
+        has_c = self._cell[3]
         grad_h, grad_c = _grad_pair(type(self).__name__, grad, has_c)
         if not self._batched:
             grad_h, grad_c = [None if g is None else g[None] for g in (grad_h, grad_c)]
         zeros = np.zeros((1,) + self._tape[3].shape[1:], self._tape[2].dtype)
-        grad_x, grad_h0, grad_c0 = _sweep_backward(self._tape, zeros, grad_h, grad_c)
+        grad_x, grad_h0, grad_c0 = self._through_time(self._tape, zeros, grad_h, grad_c)
         grad_x = grad_x[0]
         if not self._batched:
             grad_x, grad_h0 = grad_x[0], grad_h0[0]
@@ -401,6 +406,11 @@ class GRUCell(_CellBase):
 
 class _RNNBase(Module):
     _mode = None
+    _through_time = staticmethod(_sweep_backward)
+
+    @property
+    def _cell(self):
+        return _CELLS[self._mode]
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, dtype=np.float64, rng=None):
@@ -417,7 +427,7 @@ class _RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
         rng = np.random.default_rng() if rng is None else rng
-        gates, _, _, _ = _CELLS[self._mode]
+        gates, _, _, _ = self._cell
         bound = 1 / math.sqrt(hidden_size)
         directions = 2 if bidirectional else 1
         for layer in range(num_layers):
@@ -441,7 +451,7 @@ class _RNNBase(Module):
     def forward(self, input, hx=None):
         owner = type(self).__name__
         dtype = self.weight_ih_l0.dtype
-        has_c = _CELLS[self._mode][3]
+        has_c = self._cell[3]
         if self.dropout > 0 and self.num_layers > 1 and self.training:
             raise NotImplementedError(f"{owner}: dropout between layers (dropout={self.dropout}) is not "
                                       f"implemented; use dropout=0 or eval()")
@@ -472,7 +482,7 @@ class _RNNBase(Module):
             outs, tapes = [], []
             for d, suffix in enumerate(("", "_reverse")[:self._directions]):
                 k = layer * self._directions + d
-                out, h, c, tape = _sweep(self._mode, self._params(layer, suffix), layer_input, h0[k],
+                out, h, c, tape = _sweep(self._cell, self._params(layer, suffix), layer_input, h0[k],
                                          None if c0 is None else c0[k], reverse=d == 1)
                 h_n[k] = h
                 if has_c:
@@ -499,7 +509,7 @@ class _RNNBase(Module):
 
     def backward(self, grad):
         owner = type(self).__name__
-        has_c = _CELLS[self._mode][3]
+        has_c = self._cell[3]
         grad_output, grad_state = _split_grad(owner, grad)
         grad_hn, grad_cn = _grad_pair(owner, grad_state, has_c)
         tape0 = self._tapes[-1][0]
@@ -522,7 +532,7 @@ class _RNNBase(Module):
             grad_input = None
             for d, tape in enumerate(self._tapes[layer]):
                 k = layer * D + d
-                grad_x, grad_h, grad_c = _sweep_backward(
+                grad_x, grad_h, grad_c = self._through_time(
                     tape, grad_layer[..., d * H:(d + 1) * H],
                     None if grad_hn is None else grad_hn[k], None if grad_cn is None else grad_cn[k])
                 grad_h0[k] = grad_h
