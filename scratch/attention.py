@@ -30,7 +30,8 @@ def _softmax(s, safe):
     if safe:
         dead = np.isneginf(m)
         m = np.where(dead, typed(s.dtype, 0.0), m)
-    e = np.exp(s - m)
+    with np.errstate(invalid="ignore"):           # -inf - -inf: the NaN torch gives too
+        e = np.exp(s - m)
     total = np.add.reduce(e, axis=-1, keepdims=True)
     if safe:
         total = np.where(dead, typed(s.dtype, 1.0), total)
