@@ -25,7 +25,7 @@ project's 1e-12 in float64; in float32 ``assert_close``'s atol (round-off fed fo
 steps and through the softmax measures up to 7e-7)."""
 
 ERRORS = {}
-"""Largest relative error met, per (component, dtype, what), for the summary test."""
+"""Largest relative error met, per (component, dtype, stage); printed when this file is run as a script."""
 
 
 def _map(f, s):
@@ -373,8 +373,9 @@ def test_bad_inputs_raise():
         mha(x, x, x, attn_mask=np.zeros((3, 3), dtype=np.int64))
 
 
-def test_errors_met_are_reported(capsys):
-    """Prints the largest errors met (run with ``-s`` after the parity cases)."""
-    with capsys.disabled():
-        for key in sorted(ERRORS):
-            print(" ".join(key), f"{ERRORS[key]:.3g}")
+if __name__ == "__main__":
+    # python -m parity_tests.test_recurrent_layers: every case, then the largest errors met
+    for param in _cases():
+        run_case(*param.values)
+    for key in sorted(ERRORS):
+        print(" ".join(key), f"{ERRORS[key]:.3g}")
