@@ -712,3 +712,8 @@ REGISTRY += [
     Entry("MLP-LayerNorm-SGD", "model", "Sequential",
           model_domain(layer_norm_mlp, {"lr": 0.05, "momentum": 0.9, "nesterov": True}), kinds=("model",)),
 ]
+
+from .registry_conv import ENTRIES as _CONVOLUTION  # noqa: E402 -- the entries build on the helpers above
+from .registry_recurrent import ENTRIES as _RECURRENT  # noqa: E402
+
+REGISTRY += _CONVOLUTION + _RECURRENT

@@ -37,6 +37,7 @@ def _array_or_none(name):
 
 _REDUCTION = ("reduction",)
 _CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "padding_mode")
+_RECURRENT = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional")
 
 TWINS = {
     "Identity": Twin(nn.Identity),
@@ -72,6 +73,14 @@ TWINS = {
     "GroupNorm": Twin(nn.GroupNorm, ("num_groups", "num_channels", "eps", "affine"), {"bias": _has_bias},
                       has_dtype=True),
     "Embedding": Twin(nn.Embedding, ("num_embeddings", "embedding_dim", "padding_idx"), has_dtype=True),
+    "RNNCell": Twin(nn.RNNCell, ("input_size", "hidden_size", "bias", "nonlinearity"), has_dtype=True),
+    "LSTMCell": Twin(nn.LSTMCell, ("input_size", "hidden_size", "bias"), has_dtype=True),
+    "GRUCell": Twin(nn.GRUCell, ("input_size", "hidden_size", "bias"), has_dtype=True),
+    "RNN": Twin(nn.RNN, _RECURRENT + ("nonlinearity",), has_dtype=True),
+    "LSTM": Twin(nn.LSTM, _RECURRENT, has_dtype=True),
+    "GRU": Twin(nn.GRU, _RECURRENT, has_dtype=True),
+    "MultiheadAttention": Twin(nn.MultiheadAttention, ("embed_dim", "num_heads", "dropout", "batch_first", "kdim", "vdim"),
+                               {"bias": lambda m: m.in_proj_bias is not None}, has_dtype=True),
     "MSELoss": Twin(nn.MSELoss, _REDUCTION),
     "L1Loss": Twin(nn.L1Loss, _REDUCTION),
     "HuberLoss": Twin(nn.HuberLoss, _REDUCTION + ("delta",)),

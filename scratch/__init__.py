@@ -6,6 +6,8 @@ gradients accumulated into ``Parameter.grad``.
 from . import init
 from .activations import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .module import Module, Parameter, Sequential  # noqa: F401
 from .optim import *  # noqa: F401,F403

@@ -93,3 +93,8 @@ def grads(value):
     if isinstance(value, (list, tuple)):
         return tuple(grads(v) for v in value)
     return None if value is None or value.grad is None else value.grad.numpy()
+
+
+def call_kwargs(case):
+    """Forward's keyword options of a case, arrays (masks) as tensors."""
+    return {k: tensor(v) if isinstance(v, np.ndarray) else v for k, v in case.get("call_kwargs", {}).items()}

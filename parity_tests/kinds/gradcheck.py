@@ -1,18 +1,62 @@
 """``gradcheck``: the analytic gradients against central differences, a second oracle besides torch.
 
-The implementation's side returns its analytic gradients of ``sum(grad_y * module(x))`` with respect to
-the input and to every parameter, its forward output, and its forward outputs at every perturbed point
-``x +- h e_i`` (each from a new module with the same seed and state, so Dropout draws the same mask and
-BatchNorm's running statistics do not drift). The judge computes the differences itself and compares
-the forward output with torch's, so a wrong forward earns nothing here. float64 only: in float32 the
-difference quotient keeps about 2 of its 7 digits.
+The implementation's side returns its analytic gradients of ``sum(grad_y * module(*args))`` with
+respect to the inputs and to every parameter, its forward output, and its forward outputs at every
+perturbed point ``x +- h e_i`` (each from a new module with the same seed and state, so Dropout draws
+the same mask and BatchNorm's running statistics do not drift). The judge computes the differences
+itself and compares the forward output with torch's, so a wrong forward earns nothing here. Outputs
+made of several arrays (an LSTM's ``(output, (h_n, c_n))``) are differentiated as one vector. float64
+only: in float32 the difference quotient keeps about 2 of its 7 digits.
 """
 import numpy as np
 
 from ._base import Kind
-from ._calls import backward, copy, drawn, forward, make, parameters
+from ._calls import backward, copy, drawn, flat, forward, make, parameters
 
 H = 1e-6
+
+
+def _leaves(value):
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [] if value is None else [value]
+
+
+def vector(value):
+    """The arrays of a (nested) output, raveled into one vector in order."""
+    return np.concatenate([np.asarray(leaf).ravel() for leaf in _leaves(value)])
+
+
+def _paths(value, path=()):
+    """The positions of the floating-point arrays in a (nested) list of inputs."""
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _paths(v, path + (i,))
+    elif isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        yield path
+
+
+def _at(value, path):
+    for i in path:
+        value = value[i]
+    return value
+
+
+def _with(value, path, new):
+    """``value`` with the array at ``path`` replaced by ``new`` (tuples rebuilt)."""
+    if not path:
+        return new
+    items = list(value)
+    items[path[0]] = _with(items[path[0]], path[1:], new)
+    return type(value)(items)
+
+
+def _inputs(spec, args):
+    """``(key, path)`` of each input differentiated: the first, or every floating one (``grad_inputs``),
+    named as backward's return value is (one array for one input, a tuple for several)."""
+    if spec.get("grad_inputs") != "all":
+        return [("grad_x", (0,))]
+    return [("grad_x" + "".join(f".{i}" for i in path[len(args) == 1:]), path) for path in _paths(args)]
 
 
 def _steps(x, h):
@@ -25,15 +69,19 @@ def _steps(x, h):
 
 
 def _perturbed(f, x, h):
-    """``f`` at every perturbed point of ``x``: shape ``(x.size, 2, *f(x).shape)``."""
-    return np.stack([np.stack([np.asarray(f(up)), np.asarray(f(down))]) for _, up, down in _steps(x, h)])
+    """``f`` at every perturbed point of ``x``: shape ``(x.size, 2, len(vector(f(x))))``."""
+    return np.stack([np.stack([vector(f(up)), vector(f(down))]) for _, up, down in _steps(x, h)])
 
 
 def implementation(impl, spec, case):
     args = copy(case["args"])
+    call = case.get("call_kwargs", {})
     module = make(impl, spec, case)
     params = {name: np.array(p.data, copy=True) for name, p in parameters(module)}
-    out = {"y": forward(module, case), "grad_x": backward(module, case)}
+    y = forward(module, case)
+    grads = backward(module, case)
+    out = {**(flat("y", y) if spec.get("nested") else {"y": y}),
+           **(flat("grad_x", grads) if spec.get("grad_inputs") == "all" else {"grad_x": grads})}
     out.update((name, drawn(module, name)) for name in case.get("replay", ()))
     out.update((f"grad.{name}", p.grad) for name, p in parameters(module))
 
@@ -43,9 +91,11 @@ def implementation(impl, spec, case):
             p.data[...] = values.get(name, params[name])
         return m
 
-    out["at.grad_x"] = _perturbed(lambda x: fresh()(x, *copy(args[1:])), args[0], H)
+    for key, path in _inputs(spec, args):
+        out[f"at.{key}"] = _perturbed(lambda x, path=path: fresh()(*_with(copy(args), path, x), **call),
+                                      _at(args, path), H)
     for name, value in params.items():
-        out[f"at.grad.{name}"] = _perturbed(lambda v, name=name: fresh(**{name: v})(*copy(args)), value, H)
+        out[f"at.grad.{name}"] = _perturbed(lambda v, name=name: fresh(**{name: v})(*copy(args), **call), value, H)
         out[f"base.grad.{name}"] = value
     return out
 
@@ -53,13 +103,16 @@ def implementation(impl, spec, case):
 def before(spec, case, dtype, rng):
     """torch's forward output (for a case that replays a draw, the upstream gradient only: its output has
     the input's shape, and torch's output needs the implementation's mask)."""
+    from . import _torch as T
     from .module import torch_outputs
     if case.get("replay"):
         case["grad_y"] = rng.standard_normal(np.shape(case["args"][0])).astype(dtype)
         return {}
-    y = torch_outputs(spec, case, dtype, "forward")["y"]
-    case["grad_y"] = rng.standard_normal(np.shape(y)).astype(dtype)
-    return {"y": y}
+    module = T.module(spec, case, dtype)
+    y = T.quiet(module)(*T.tensors(case["args"]), **T.call_kwargs(case))
+    case["grad_y"] = T.random_like(rng, y, dtype) if spec.get("nested") else \
+        rng.standard_normal(tuple(y.shape)).astype(dtype)
+    return torch_outputs(spec, case, dtype, "forward")
 
 
 def central_differences(at, base, grad_y):
@@ -67,8 +120,9 @@ def central_differences(at, base, grad_y):
     is the one the rounded ``x + h`` and ``x - h`` actually make."""
     base = np.asarray(base)
     at = np.asarray(at, dtype=np.float64)
-    if at.shape[:2] != (base.size, 2):
-        raise ValueError(f"expected the outputs at {base.size} pairs of points, got an array of shape {at.shape}")
+    if at.shape[:2] != (base.size, 2) or at.ndim != 3 or at.shape[2] != grad_y.size:
+        raise ValueError(f"expected the outputs at {base.size} pairs of points, {grad_y.size} values each; "
+                         f"got an array of shape {at.shape}")
     numeric = np.zeros(base.shape, dtype=np.float64)
     for n, (i, up, down) in enumerate(_steps(base, H)):
         numeric[i] = np.sum(grad_y * (at[n, 0] - at[n, 1])) / (up[i] - down[i])
@@ -79,13 +133,15 @@ def after(spec, case, dtype, got, before):
     """torch's forward output, and the central differences of every gradient the implementation returned."""
     from .module import laws, torch_outputs
     want = dict(before) if before else {**torch_outputs(spec, case, dtype, "forward", got=got), **laws(case)}
+    grad_y = vector(case["grad_y"]).astype(np.float64)
     state = case.get("state", {})
-    want["grad_x"] = central_differences(got["at.grad_x"], case["args"][0], case["grad_y"])
+    for key, path in _inputs(spec, case["args"]):
+        want[key] = central_differences(got[f"at.{key}"], _at(case["args"], path), grad_y)
     for key in got:
         if key.startswith("at.grad."):
             name = key.removeprefix("at.grad.")
             base = state.get(name, got.get(f"base.grad.{name}"))
-            want[f"grad.{name}"] = central_differences(got[key], base, case["grad_y"])
+            want[f"grad.{name}"] = central_differences(got[key], base, grad_y)
     return want
 
 

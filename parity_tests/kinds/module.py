@@ -53,7 +53,7 @@ def torch_outputs(spec, case, dtype, what, rng=None, got=None, passes=1):
             for _ in range(passes):
                 args = [T.tensors(a, grad=(i == 0 or spec.get("grad_inputs") == "all"))
                         for i, a in enumerate(case["args"])]
-                y = module(*args, **case.get("call_kwargs", {}))
+                y = module(*args, **T.call_kwargs(case))
                 if what == "forward":
                     return _outputs(spec, "y", T.numpy(y))
                 if "grad_y" not in case:
@@ -62,7 +62,8 @@ def torch_outputs(spec, case, dtype, what, rng=None, got=None, passes=1):
                 outs, upstream = T.pairs(y, T.tensors(case["grad_y"]))
                 T.torch.autograd.backward(outs, upstream)
         if what == "backward":
-            grad = T.grads(args) if spec.get("grad_inputs") == "all" else args[0].grad.numpy()
+            grad = T.grads(args if len(args) > 1 else args[0]) if spec.get("grad_inputs") == "all" \
+                else args[0].grad.numpy()
             return _outputs(spec, "grad_x", grad)
         return {f"grad.{name}": p.grad.numpy() for name, p in module.named_parameters()}
     return answer()
