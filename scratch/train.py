@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from .activations import ReLU, Sigmoid, Tanh
+from .layers import Linear
 from .lr_scheduler import ReduceLROnPlateau
 from .module import Sequential
 
@@ -32,8 +33,8 @@ def _int_at_least(name, value, low, owner):
 
 
 def _backward(model, grad):
-    """Backward through ``model``; a ``Sequential`` skips the gradient of its input (data)."""
-    if isinstance(model, Sequential):
+    """Backward through ``model``; a ``Sequential`` starting with a ``Linear`` skips its input's gradient (data)."""
+    if isinstance(model, Sequential) and len(model) and isinstance(model[0], Linear):
         return model.backward(grad, input_grad=False)
     return model.backward(grad)
 
