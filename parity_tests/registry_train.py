@@ -56,7 +56,7 @@ def accuracy(out, y):
 
 FIT_CASES = [
     {"name": "early-stop-restore", "model": "small", "data": "regression", "loss": "MSELoss",
-     "optimizer": ("SGD", {"lr": 0.05, "momentum": 0.9}), "epochs": 60, "batch_size": 16,
+     "optimizer": ("SGD", {"lr": 0.02, "momentum": 0.9}), "epochs": 60, "batch_size": 16,
      "fit": {"validation_split": 0.25, "seed": 3},
      "early_stopping": {"patience": 3, "min_delta": 1e-3, "restore_best_weights": True}},
     {"name": "penalties", "model": "two-hidden", "data": "regression", "loss": "MSELoss",
