@@ -579,3 +579,95 @@ def test_deep_sigmoid_gradients_vanish(twin):
     norms = hist["diagnostics"][0]["grad_norm"]
     first, last = norms["0"], norms[str(2 * (R.DEEP_SIGMOID["layers"] - 1))]
     assert last / first > 1e6, f"first layer {first:.2e}, last {last:.2e}"
+
+
+# ----------------------------------------------------------------------------- estimators' early stopping
+
+ESTIMATOR = {"hidden_layer_sizes": (8,), "lr": 0.05, "batch_size": 16, "max_iter": 60, "random_state": 0,
+             "early_stopping": True, "validation_fraction": 0.2, "n_iter_no_change": 3}
+
+
+@pytest.mark.parametrize("kind", ["Classifier", "Regressor"])
+def test_estimators_early_stopping_twins(kind):
+    from reference import estimators
+    X, y = (R.classification(n=200) if kind == "Classifier" else R.regression(n=200))
+    y = y if kind == "Classifier" else y.ravel()
+    s = getattr(estimators, f"ScratchMLP{kind}")(**ESTIMATOR).fit(X, y)
+    t = getattr(estimators, f"TorchMLP{kind}")(**ESTIMATOR).fit(X, y)
+    assert s.n_iter_ == t.n_iter_ == len(s.validation_scores_) < ESTIMATOR["max_iter"]
+    assert s.validation_scores_ == pytest.approx(t.validation_scores_, abs=1e-12)
+    assert s.best_validation_score_ == max(s.validation_scores_)
+    np.testing.assert_allclose(s.predict(X), t.predict(X), rtol=0, atol=1e-10)
+    off = getattr(estimators, f"ScratchMLP{kind}")(**{**ESTIMATOR, "early_stopping": False}).fit(X, y)
+    assert off.n_iter_ == ESTIMATOR["max_iter"] and off.validation_scores_ is None
+
+
+def test_estimators_early_stopping_rule_is_mlpclassifiers(monkeypatch):
+    """Scripted validation scores: scratch's estimator stops where MLPClassifier's own rule does."""
+    from sklearn.neural_network import MLPClassifier
+
+    from reference import estimators
+    scores = [0.5, 0.6, 0.6, 0.6, 0.61, 0.6, 0.7, 0.7]
+    sk = MLPClassifier(early_stopping=True, tol=0.05, n_iter_no_change=2)
+    sk.validation_scores_, sk.best_validation_score_, sk._no_improvement_count = [], -np.inf, 0
+    sk.coefs_, sk.intercepts_, sk.verbose = [np.zeros(1)], [np.zeros(1)], False
+    it = iter(scores)
+    sk._score = lambda X, y, sample_weight=None: next(it)
+    sk_stop = None
+    for epoch in range(1, len(scores) + 1):
+        sk._update_no_improvement_count(True, None, None, None)
+        if sk._no_improvement_count > sk.n_iter_no_change:
+            sk_stop = epoch
+            break
+    it2 = iter(scores)
+    monkeypatch.setattr(estimators.ScratchMLPClassifier, "_validation_score", lambda self, X, y: next(it2))
+    X, y = R.classification(n=60)
+    est = estimators.ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=len(scores), random_state=0,
+                                          early_stopping=True, tol=0.05, n_iter_no_change=2).fit(X, y)
+    assert sk_stop == est.n_iter_ == 5
+    assert est.best_validation_score_ == sk.best_validation_score_ == 0.61
+
+
+def test_estimators_reject_bad_early_stopping_arguments():
+    from reference import estimators
+    X, y = R.classification(n=40)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        estimators.ScratchMLPClassifier(early_stopping=True, validation_fraction=1.0).fit(X, y)
+
+
+# ----------------------------------------------------------------------------- twinnet train
+
+def _cli(*argv):
+    from scripts.cli import main
+    return main(["train", *argv])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dataset", "nope"], "unknown data set"), (["--csv", "x.csv"], "go together"),
+    (["--epochs", "0"], "--epochs"), (["--lr", "-1"], "--lr"), (["--hidden", "0"], "--hidden"),
+    (["--dataset", "iris", "--csv", "x.csv", "--target", "y"], "not both")])
+def test_cli_usage_errors(argv, message, capsys):
+    assert _cli(*argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_trains_both_twins_and_writes_plot_and_json(tmp_path, capsys):
+    import json
+    png, out = tmp_path / "train.png", tmp_path / "train.json"
+    assert _cli("--dataset", "iris", "--epochs", "3", "--hidden", "8", "--plot", str(png), "--json", str(out)) == 0
+    text = capsys.readouterr().out
+    assert "scratch loss" in text and "they agree" in text and "LR range test" in text
+    assert png.stat().st_size > 10_000
+    data = json.loads(out.read_text())
+    assert data["agree"] and data["max_abs_diff"] <= 1e-9 and len(data["scratch"]["history"]["loss"]) == 3
+
+
+def test_cli_names_dead_saturated_and_vanishing_networks():
+    from scripts.train import verdicts
+    hist = {"epoch": [1], "loss": [0.69],
+            "diagnostics": [{"dead_relu": {"1": 1.0}, "saturated": {"3": 0.9}, "grad_norm": {"0": 1e-9, "4": 1.0}}]}
+    found = " ".join(verdicts(hist))
+    assert "dead network" in found and "saturated network" in found and "vanishing gradients" in found
+    healthy = {"epoch": [1], "loss": [0.5],
+               "diagnostics": [{"dead_relu": {"1": 0.1}, "saturated": {}, "grad_norm": {"0": 0.5, "2": 1.0}}]}
+    assert verdicts(healthy) == []

@@ -325,7 +325,8 @@ class _Penalty:
         """The penalty's value, a 0-d array of the parameters' dtype."""
         terms = [self._term(p.data) for _, p in self.selected(model)]
         if not terms:
-            return np.zeros(())
+            params = model.parameters()
+            return np.zeros((), dtype=params[0].dtype if params else np.float64)
         return sum(terms[1:], terms[0])
 
     def backward(self, model):
