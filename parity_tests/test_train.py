@@ -130,7 +130,7 @@ def test_fit_restores_best_epoch_weights():
     again, _, best_model, _ = run_fit({**case, "epochs": hist.best_epoch}, np.float64)
     assert es["restore_best_weights"]
     np.testing.assert_array_equal(model.state_dict()["0.weight"], best_model.state_dict()["0.weight"])
-    assert again["val_loss"][-1] == min(hist["val_loss"])
+    assert again["val_loss"][-1] == hist["val_loss"][hist.best_epoch - 1]
 
 
 def test_fit_batches_are_numpy_permutations():
@@ -491,7 +491,7 @@ def test_diagnostics_twins(activation, dtype):
     thist = rt.fit(tmodel, torch.nn.MSELoss(), torch.optim.SGD(tmodel.parameters(), lr=0.01), X, y, 3, 8,
                    diagnostics=td)
     errors = history_errors(hist, thist)
-    assert max(errors.values()) <= TOL[dtype] * 10, errors
+    assert max(errors.values()) <= TOL[dtype], errors
     assert len(d.steps) == len(td.steps) == 3 * 15
     for s, t in zip(d.steps, td.steps):
         assert s["dead_relu"] == t["dead_relu"] and s["saturated"] == t["saturated"]
