@@ -405,7 +405,8 @@ class LRFinder:
     ``suggestion(skip_start=10, skip_end=5)``: torch-lr-finder's 'steepest' rule. Drop the first
     ``skip_start`` and last ``skip_end`` points; the suggested rate is the one where
     ``numpy.gradient`` of the smoothed losses (with respect to the step index, so per log-rate step in
-    'exp' mode) is most negative.
+    'exp' mode) is most negative. fastai's ``lr_find`` suggests other rates (a tenth of the rate at the
+    lowest loss, or its own 'steep' point on the debiased curve); scratch does not follow those.
 
     torch counterpart: ``torch_lr_finder.LRFinder(model, optimizer, criterion).range_test(loader, ...)``
     then ``plot(suggest_lr=True)`` and ``reset()``.

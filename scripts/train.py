@@ -183,7 +183,7 @@ def run(args):
     check_writable(args.plot)
     data = _tabular.read_csv(args.csv, args.target) if args.csv else _tabular.builtin(args.dataset or "breast_cancer")
     for note in data.notes:
-        print(f"{data.name}: {note}")
+        print(f"{data.name}: {note.replace('inside each fold', 'on the training rows')}")
     X_train, y_train, X_val, y_val, n_out = prepare(data, args.seed)
     classify = data.task == "classification"
     loss_name, metric, metric_name = (("CrossEntropyLoss", _accuracy, "accuracy") if classify
