@@ -8,7 +8,7 @@ import sys
 
 from ._common import UsageError
 
-COMMANDS = ["parity", "baseline", "verify", "bench"]
+COMMANDS = ["parity", "baseline", "verify", "bench", "train"]
 
 
 def main(argv=None):
