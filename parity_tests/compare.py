@@ -28,7 +28,8 @@ def errors(got, want):
     got = np.asarray(got, dtype=np.float64)
     want = np.asarray(want, dtype=np.float64)
     same = (got == want) | (np.isnan(got) & np.isnan(want))
-    diff = np.where(same, 0.0, np.abs(got - want))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(same, 0.0, np.abs(got - want))
     if diff.size == 0:
         return 0.0, 0.0
     max_abs = float(np.max(diff))
