@@ -19,7 +19,7 @@ class Entry:
     cause needs.
 
     name : display name and test id (``LeakyReLU(negative_slope=0.2)``).
-    category : {'activation', 'loss', 'layer', 'init', 'optimizer', 'scheduler', 'utility', 'model'}.
+    category : {'activation', 'loss', 'layer', 'init', 'optimizer', 'scheduler', 'utility', 'model', 'trainer'}.
     cls : the contract name the implementation must define.
     domain : ``(rng, dtype) -> list of cases``, or a dict of those keyed by kind id (``ByKind``).
     kinds : the ids of the check kinds that apply (``parity_tests.kinds.KINDS``).
@@ -715,5 +715,6 @@ REGISTRY += [
 
 from .registry_conv import ENTRIES as _CONVOLUTION  # noqa: E402 -- the entries build on the helpers above
 from .registry_recurrent import ENTRIES as _RECURRENT  # noqa: E402
+from .registry_train import ENTRIES as _TRAINERS  # noqa: E402
 
-REGISTRY += _CONVOLUTION + _RECURRENT
+REGISTRY += _CONVOLUTION + _RECURRENT + _TRAINERS

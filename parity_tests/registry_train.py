@@ -1,7 +1,6 @@
 """The data of the training checks (``test_train.py``), as plain functions a harness can adopt.
 
-A check kind for whole fits is not in the harness yet, so there are no ``ENTRIES`` here: only the
-domains. Each function takes ``dtype`` (and a seed where it draws), returns fresh arrays and draws
+``ENTRIES`` (category 'trainer') run them through the ``fit`` check kind. Each function takes ``dtype`` (and a seed where it draws), returns fresh arrays and draws
 from its own ``numpy.random.default_rng(seed)``, so any twin can rebuild the same case.
 
 - data sets: :func:`regression`, :func:`classification`, :func:`xor`;
@@ -13,7 +12,7 @@ import numpy as np
 
 import scratch
 
-SIZES = {"small": (5, 8, 1), "two-hidden": (5, 16, 8, 1), "classifier": (4, 12, 3)}
+SIZES = {"small": (5, 8, 1), "two-hidden": (5, 16, 8, 1), "classifier": (4, 12, 3), "wide": (5, 16, 1)}
 """model name -> widths (inputs, hidden..., outputs) of the MLPs the checks train."""
 
 
@@ -67,6 +66,9 @@ FIT_CASES = [
      "loss": "CrossEntropyLoss", "optimizer": ("SGD", {"lr": 0.1}), "epochs": 25, "batch_size": 20,
      "fit": {"validation_split": 0.2, "seed": 7, "metric": accuracy, "diagnostics": True},
      "early_stopping": {"monitor": "val_metric", "mode": "max", "patience": 4, "restore_best_weights": True}},
+    {"name": "dead-units-diagnostics", "model": "wide", "data": "regression", "loss": "MSELoss",
+     "optimizer": ("SGD", {"lr": 0.01}), "epochs": 2, "batch_size": 40, "fit": {"diagnostics": True},
+     "shift": {"0.bias": -1.0}},
     {"name": "no-shuffle-scheduler", "model": "small", "data": "regression", "loss": "MSELoss",
      "optimizer": ("SGD", {"lr": 0.05}), "epochs": 6, "batch_size": 25,
      "fit": {"shuffle": False}, "scheduler": ("StepLR", {"step_size": 2, "gamma": 0.5})},
@@ -106,3 +108,46 @@ def deep_sigmoid(dtype=np.float64, layers=15, width=32, features=10, batch=64, s
 
 DATA = {"regression": regression, "classification": classification, "xor": xor}
 """data set name -> its function."""
+
+
+def _fit_case(case, dtype):
+    """A case of ``FIT_CASES`` or ``LR_RANGE_CASES`` as the ``fit`` kind takes it: data, starting weights,
+    and everything else by name."""
+    X, y = DATA[case["data"]](dtype)
+    sizes = SIZES[case["model"]]
+    state = mlp(sizes, dtype=dtype, seed=11).state_dict()
+    state.update({k: (state[k] + shift).astype(dtype) for k, shift in case.get("shift", {}).items()})
+    out = {"name": case["name"], "X": X, "y": y, "sizes": sizes, "activation": "ReLU", "state": state,
+           "loss": case.get("loss", "MSELoss"), "optimizer": case["optimizer"]}
+    if "range" in case:
+        return {**out, "range": case["range"]}
+    fit = dict(case["fit"])
+    if fit.get("metric") is accuracy:
+        fit["metric"] = "accuracy"
+    out.update(fit=fit, epochs=case["epochs"], batch_size=case["batch_size"],
+               callbacks=[("EarlyStopping", case["early_stopping"])] if "early_stopping" in case else [],
+               penalties=list(case.get("penalties", [])))
+    if "scheduler" in case:
+        out["scheduler"] = case["scheduler"]
+    return out
+
+
+def fit_domain(*names, cases=FIT_CASES):
+    """The named cases, for ``dtype`` (the random generator is not used: each case draws its own data)."""
+    def domain(rng, dtype):
+        return [_fit_case(c, dtype) for c in cases if c["name"] in names]
+    return domain
+
+
+def _entries():
+    from .registry import Entry
+    return [Entry("fit", "trainer", "fit", fit_domain("no-shuffle-scheduler"), kinds=("fit",)),
+            Entry("EarlyStopping", "trainer", "EarlyStopping", fit_domain("early-stop-restore"), kinds=("fit",)),
+            Entry("L1Penalty-L2Penalty", "trainer", "L2Penalty", fit_domain("penalties"), kinds=("fit",)),
+            Entry("Diagnostics", "trainer", "Diagnostics", fit_domain("classifier-metric-diagnostics",
+                                                                                  "dead-units-diagnostics"), kinds=("fit",)),
+            Entry("LRFinder", "trainer", "LRFinder", fit_domain(*(c["name"] for c in LR_RANGE_CASES),
+                                                                 cases=LR_RANGE_CASES), kinds=("fit",))]
+
+
+ENTRIES = _entries()

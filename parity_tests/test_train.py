@@ -18,6 +18,7 @@ from reference import train as rt
 from scratch import train as st
 
 from . import registry_train as R
+from .wrong import NoRestore, L2OnBiases, L2NoFactor, L1NoFactor, NoRestoreFinder, DeadOverSamples
 
 F64_TOL = 1e-12
 F32_TOL = 2e-4
@@ -265,11 +266,6 @@ def test_early_stopping_names_a_missing_monitor():
         stop.on_epoch_end(1, {"loss": 1.0}, None)
 
 
-class NoRestore(st.EarlyStopping):
-    """Wrong: stops at the right epoch but keeps the last weights."""
-
-    def on_train_end(self, model):
-        pass
 
 
 def test_wrong_twin_early_stopping_without_restore_is_caught():
@@ -322,23 +318,10 @@ def test_l2_penalty_is_not_weight_decay_but_matches_sgd_at_twice_the_factor():
     assert all(a > b for a, b in zip(loss_pen, loss_wd)), "the penalty is in the loss, weight decay is not"
 
 
-class L2OnBiases(st.L2Penalty):
-    """Wrong: penalises every parameter, biases included."""
-
-    def selected(self, model):
-        return model.named_parameters()
 
 
-class L2NoFactor(st.L2Penalty):
-    """Wrong: the gradient forgets the factor (2 w)."""
-
-    def _grad(self, w):
-        return 2 * w
 
 
-class L1NoFactor(st.L1Penalty):
-    def _grad(self, w):
-        return np.sign(w)
 
 
 @pytest.mark.parametrize("wrong", [L2OnBiases, L2NoFactor, L1NoFactor])
@@ -443,21 +426,6 @@ def test_torch_lr_finder_leaves_the_model_changed_without_reset():
     assert any(not torch.equal(before[k], v) for k, v in tmodel.state_dict().items())
 
 
-class NoRestoreFinder(st.LRFinder):
-    """Wrong: leaves the model and optimizer where the test ended."""
-
-    def range_test(self, X, y, start_lr=None, end_lr=10.0, num_iter=100, step_mode="exp", smooth_f=0.05,
-                   diverge_th=5, *, batch_size=None):
-        self.history = {"lr": [], "loss": []}
-        for i in range(num_iter):
-            r = i / (num_iter - 1)
-            lr = start_lr * (end_lr / start_lr) ** r if step_mode == "exp" else start_lr + r * (end_lr - start_lr)
-            self.optimizer.param_groups[0]["lr"] = lr
-            start = (i * batch_size) % len(X)
-            loss = self._train_batch(X[start:start + batch_size], y[start:start + batch_size])
-            self.history["lr"].append(lr)
-            self.history["loss"].append(loss if i == 0 else smooth_f * loss + (1 - smooth_f) * self.history["loss"][-1])
-        return self.history["lr"], self.history["loss"]
 
 
 def test_wrong_twin_lr_finder_that_leaves_the_model_changed_is_caught():
@@ -517,14 +485,6 @@ def test_dead_relu_counts_units_dead_for_every_sample():
     assert d._step["dead_relu"] == {"1": 0.25}   # unit 0 only; unit 2 lives on the third sample
 
 
-class DeadOverSamples(st.Diagnostics):
-    """Wrong: counts samples whose every unit is 0 (axis=1) instead of units dead over the batch."""
-
-    def after_forward(self, model):
-        super().after_forward(model)
-        for name, m in model.children():
-            if isinstance(m, scratch.ReLU):
-                self._step["dead_relu"][name] = float(np.mean(np.all(m.y == 0, axis=1)))
 
 
 def test_wrong_twin_dead_unit_axis_is_caught():

@@ -16,3 +16,4 @@ from .clip_grad import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
+from . import train  # noqa: F401,E402
