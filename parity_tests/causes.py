@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from .compare import mismatch
 from .sandbox import Opaque
-from .tolerances import tolerance
 
 TRAJECTORY_KINDS = ("model", "trajectory", "step")
 
@@ -38,7 +38,7 @@ class Evidence:
         self.component = check.entry.cls
         self.kind = check.kind
         self.kwargs = {**check.entry.kwargs, **self.case.get("kwargs", {})}
-        self.tol = tolerance(check.dtype, check.kind, check.entry.tol)
+        self.tol = check.tolerance()
 
     @property
     def ran(self):
@@ -77,9 +77,7 @@ class Evidence:
 
 
 def _mismatch(g, w, tol):
-    with np.errstate(invalid="ignore", over="ignore"):
-        ok = (g == w) | (np.isnan(g) & np.isnan(w)) | (np.abs(g - w) <= tol["atol"] + tol["rtol"] * np.abs(w))
-    return ~ok
+    return mismatch(g, w, tol["rtol"], tol["atol"])
 
 
 def _factor(g, w, rtol=1e-4):
@@ -313,15 +311,10 @@ def nonfinite(ev):
     return ev.arrays is not None and _nonfinite(ev)
 
 
-KINKS = {"Hardtanh": lambda kw: (kw.get("min_val", -1.0), kw.get("max_val", 1.0)),
-         "Softplus": lambda kw: (kw.get("threshold", 20.0) / kw.get("beta", 1.0),)}
-"""Where a component's derivative jumps, besides 0, from its constructor arguments and torch's defaults."""
-
-
 def at_kinks(ev):
     if ev.x is None or not ev.bad.any():
         return False
-    kinks = [0.0, *KINKS.get(ev.component, lambda kw: ())(ev.kwargs)]
+    kinks = ev.check.entry.kinks_at(ev.case.get("kwargs"))
     return np.all(np.isin(ev.x[ev.bad], np.array(kinks, dtype=ev.x.dtype).astype(np.float64)))
 
 
@@ -446,7 +439,7 @@ CAUSES = [
     Cause("derivative at the kink", at_kinks,
           "wrong only at the kinks (x exactly 0, min_val/max_val, Softplus's threshold): the value or derivative "
           "there must be torch's (ReLU'(0) = 0, LeakyReLU'(0) = negative_slope, ELU'(0) = alpha, Hardtanh' = 0 at "
-          "both edges; CONTRACT.md lists them): pick > or >= to match"),
+          "both edges; docs/CONTRACT.md lists them): pick > or >= to match"),
     Cause("negative branch", sign_only(-1),
           "wrong only for negative inputs: the x < 0 branch (a hard-coded slope or alpha instead of the "
           "constructor's argument, or that branch's derivative)"),
@@ -464,10 +457,10 @@ CAUSES = [
     Cause("broadcasting", message(r"could not be broadcast"),
           "arrays that do not broadcast: an (N,) vector against an (N, 1) column, or a missing keepdims=True"),
     Cause("constructor arguments", message(r"unexpected keyword argument '(?P<arg>\w+)'"),
-          "the constructor does not take '{arg}': CONTRACT.md gives torch's argument names and defaults"),
+          "the constructor does not take '{arg}': docs/CONTRACT.md gives torch's argument names and defaults"),
     Cause("missing method", message(r"object has no attribute '(?P<attr>\w+)'"),
           "no '{attr}': every module has forward/__call__, backward, parameters, named_parameters, zero_grad, "
-          "train/eval, state_dict and load_state_dict (CONTRACT.md)"),
+          "train/eval, state_dict and load_state_dict (docs/CONTRACT.md)"),
     Cause("state_dict keys", message(r"load_state_dict|KeyError: '(\d+\.)?(weight|bias)'"),
           "load_state_dict must take torch's keys (weight, bias; 0.weight, 0.bias inside Sequential) and copy "
           "the values into the existing arrays"),

@@ -1,7 +1,8 @@
 """Compare one implementation's arrays with torch's, recording how far apart they are.
 
-The rule is ``torch.testing.assert_close``'s, ``|got - want| <= atol + rtol * |want|`` elementwise,
-with NaN equal to NaN; the report is its report (mismatch count, greatest differences with their
+The rule is ``torch.testing.assert_close``'s, ``|got - want| <= atol + rtol * |want|`` elementwise
+between finite values, with NaN equal to NaN and inf equal only to an inf of the same sign (a finite
+answer where torch overflows fails, as it does in ``assert_close``); the report is its report (mismatch count, greatest differences with their
 index, "up to X allowed") plus the two numbers every check records:
 ``max_abs_err = max|got - want|`` and ``max_rel_err = max|got - want| / max|want|``.
 """
@@ -27,7 +28,8 @@ def errors(got, want):
     got = np.asarray(got, dtype=np.float64)
     want = np.asarray(want, dtype=np.float64)
     same = (got == want) | (np.isnan(got) & np.isnan(want))
-    diff = np.where(same, 0.0, np.abs(got - want))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(same, 0.0, np.abs(got - want))
     if diff.size == 0:
         return 0.0, 0.0
     max_abs = float(np.max(diff))
@@ -35,6 +37,14 @@ def errors(got, want):
     scale = float(np.max(finite_want)) if finite_want.size else 0.0
     max_rel = 0.0 if max_abs == 0.0 else (max_abs / scale if scale > 0 else float("inf"))
     return max_abs, max_rel
+
+
+def mismatch(got, want, rtol, atol):
+    """Where ``got`` and ``want`` (float64 arrays) differ under the rule: finite values within
+    ``atol + rtol * |want|``, NaN against NaN, inf against the same inf."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.isfinite(got) & np.isfinite(want) & (np.abs(got - want) <= atol + rtol * np.abs(want))
+        return ~((got == want) | (np.isnan(got) & np.isnan(want)) | close)
 
 
 def describe(value):
@@ -60,8 +70,7 @@ def compare(got, want, rtol, atol):
     max_abs, max_rel = errors(got, want)
     g = got.astype(np.float64)
     w = want.astype(np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        ok = (g == w) | (np.isnan(g) & np.isnan(w)) | (np.abs(g - w) <= atol + rtol * np.abs(w))
+    ok = ~mismatch(g, w, rtol, atol)
     if ok.all():
         return max_abs, max_rel, None
     bad = np.argwhere(~ok)

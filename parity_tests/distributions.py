@@ -1,7 +1,7 @@
 """The judge of ``distribution`` checks: statistical tests where values cannot match.
 
 The twins draw from different random streams, so their draws agree in law only. torch's side
-(``oracles``) answers each output with what it should look like:
+(``kinds``) answers each output with what it should look like:
 
 - :class:`Draws`: torch's own draws of the same law and shape (``init.kaiming_uniform_`` on a
   large tensor, a new ``nn.Linear``). The implementation's draws must pass, each at significance
@@ -42,6 +42,10 @@ class Binomial:
     keep: float
     shape: tuple
     dtype: str
+
+
+LAWS = (Draws, Binomial)
+"""What a torch side answers when values cannot match, only their law."""
 
 
 def _malformed(got, shape, dtype):

@@ -10,26 +10,31 @@ from typing import Callable
 
 import numpy as np
 
-DTYPES = ("float32", "float64")
-KIND_DTYPES = {"gradcheck": ("float64",)}
-"""Kinds checked in fewer dtypes: central differences need float64's precision (in float32 the
-difference quotient keeps about 2 of its 7 digits)."""
+from .kinds import DTYPES, KINDS
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One component under test.
+    """One component under test: every fact about it that a check, a test, the template or a likely
+    cause needs.
 
     name : display name and test id (``LeakyReLU(negative_slope=0.2)``).
-    category : {'activation', 'loss', 'layer', 'init', 'optimizer', 'scheduler', 'utility', 'model'}.
+    category : {'activation', 'loss', 'layer', 'init', 'optimizer', 'scheduler', 'utility', 'model', 'trainer'}.
     cls : the contract name the implementation must define.
+    domain : ``(rng, dtype) -> list of cases``, or a dict of those keyed by kind id (``ByKind``).
+    kinds : the ids of the check kinds that apply (``parity_tests.kinds.KINDS``).
     kwargs : constructor arguments shared by every case.
-    kinds : the check kinds that apply.
-    domain : ``(rng, dtype) -> list of cases``, or a dict of those keyed by check kind.
-    subject, oracle : keys of ``subjects.SUBJECTS`` and ``oracles.ORACLES``.
     functional : the tutorials' function name (``relu``) accepted in place of the class.
+    kinks : ``kwargs -> points`` where the derivative jumps, besides 0 (the gradcheck domain keeps off
+        them; a failure only there is named as a kink mistake).
+    sample : how the property tests draw inputs for it (``test_properties.SAMPLES``), by input layout.
+    conditioned : ``case -> bool``, the draws whose values the property tests compare with torch's
+        (sums of signed terms and normalised spreads lose digits elsewhere); None for all of them.
+    nested : forward returns a tuple (an LSTM's ``(output, (h_n, c_n))``), judged item by item.
+    grad_inputs : 'all' when backward returns the gradient of every positional input (a tuple), not of
+        the first alone.
     tol : tolerance overrides (see ``tolerances.tolerance``), with the reason in a comment beside it.
-    dtypes : the dtypes it is checked in (schedulers' learning rates are Python floats: float64 only).
+    dtypes : the dtypes it is checked in (a kind may narrow them further).
     """
 
     name: str
@@ -38,24 +43,31 @@ class Entry:
     domain: Callable
     kinds: tuple = ("forward", "backward")
     kwargs: dict = field(default_factory=dict)
-    subject: str = "module"
-    oracle: str = "module"
     functional: str = None
+    kinks: Callable = None
+    sample: str = None
+    conditioned: Callable = None
+    nested: bool = False
+    grad_inputs: str = None
     tol: dict = None
     dtypes: tuple = DTYPES
 
     def dtypes_for(self, kind):
-        """The dtypes ``kind`` is checked in: ``dtypes``, less those ``KIND_DTYPES`` rules out for the kind."""
-        return tuple(d for d in self.dtypes if d in KIND_DTYPES.get(kind, DTYPES))
+        """The dtypes ``kind`` is checked in: ``dtypes``, less those the kind rules out."""
+        return tuple(d for d in self.dtypes if d in KINDS[kind].dtypes)
 
     def domain_for(self, kind):
         """The domain of ``kind``: ``domain`` itself, or its entry when it is a dict keyed by kind."""
         return self.domain[kind] if isinstance(self.domain, dict) else self.domain
 
+    def kinks_at(self, kwargs=None):
+        """The kinks for the constructor arguments ``kwargs`` (the entry's own by default), 0 among them."""
+        return (0.0, *(self.kinks({**self.kwargs, **(kwargs or {})}) if self.kinks else ()))
+
     def spec(self):
         """What the implementation's side needs, picklable for a child process."""
         return {"cls": self.cls, "kwargs": dict(self.kwargs), "functional": self.functional,
-                "subject": self.subject}
+                "nested": self.nested, "grad_inputs": self.grad_inputs}
 
 
 SPECIAL = [0.0, -0.0, 1e-7, -1e-7, 0.5, -0.5, 1.0, -1.0, 2.0, -3.0,
@@ -450,7 +462,7 @@ def predict_proba_domain(rng, dtype):
 
 def optimizer_domain(grid, steps=8):
     """One case per option set of ``grid``: three parameters (one whose grad stays None), ``steps``
-    random gradients; then per-group options and a resume from ``state_dict`` with the last set."""
+    random gradients; then per-group options with the last set."""
     def domain(rng, dtype):
         def case(name, kwargs, **extra):
             params = [rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal(2)]
@@ -461,8 +473,17 @@ def optimizer_domain(grid, steps=8):
         cases = [case(", ".join(f"{k}={v}" for k, v in kw.items()) or "defaults", kw) for kw in grid]
         cases.append(case(f"param groups, {grid[-1]}", grid[-1],
                           groups=[{"params": [0], "lr": 0.05}, {"params": [1, 2]}]))
-        cases.append(case(f"resumed from state_dict after step 4, {grid[-1]}", grid[-1], resume_at=4))
         return cases
+    return domain
+
+
+def resume_domain(kwargs, steps=8):
+    """``kwargs``'s steps resumed from ``state_dict`` after step 4 into a new optimizer."""
+    def domain(rng, dtype):
+        params = [rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal(2)]
+        grads = [[rng.standard_normal(p.shape).astype(dtype) for p in params[:2]] + [None] for _ in range(steps)]
+        return [{"name": f"resumed from state_dict after step 4, {kwargs}", "params": [p.astype(dtype) for p in params],
+                 "grads": grads, "kwargs": kwargs, "resume_at": 4}]
     return domain
 
 
@@ -497,18 +518,56 @@ def clip_domain(*variants):
     return domain
 
 
-def _activation(name, functional=None, extra=(), **kwargs):
+def defaults(cls):
+    """The constructor defaults of scratch's ``cls`` (torch's, by the contract)."""
+    import inspect
+
+    import scratch
+    return {k: p.default for k, p in inspect.signature(getattr(scratch, cls)).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _hardtanh_kinks(kw):
+    return kw["min_val"], kw["max_val"]
+
+
+def _softplus_kinks(kw):
+    return (kw["threshold"] / kw["beta"],)
+
+
+def _activation(name, functional=None, extra=(), kinks=None, **kwargs):
+    """An activation entry: random values and the special points (with ``extra`` ones), elementwise."""
     label = name + (f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})" if kwargs else "")
     domain = ByKind(activation_domain(*extra),
                     gradcheck=smooth(activation_domain(*extra), kinks=SPECIAL + list(extra), clip=(-30.0, 30.0)))
     return Entry(label, "activation", name, domain, kinds=("forward", "backward", "gradcheck"), kwargs=kwargs,
-                 functional=functional)
+                 functional=functional, sample="elementwise",
+                 kinks=kinks and (lambda kw: kinks({**defaults(name), **kw})))
 
 
-def _loss(name, domain, **smoothing):
+def _loss(name, domain, sample, conditioned=None, **smoothing):
     """A loss entry; ``smoothing`` (see ``smooth``) keeps its gradcheck inputs off its kinks."""
     return Entry(name, "loss", name, ByKind(domain, gradcheck=smooth(domain, **smoothing)),
-                 kinds=("forward", "backward", "gradcheck"))
+                 kinds=("forward", "backward", "gradcheck"), sample=sample, conditioned=conditioned)
+
+
+BOUND, MIN_STD = 4.0, 0.1
+
+
+def within_bound(case):
+    """Inputs within +-``BOUND``: a sum of signed terms (a matrix product, KLDivLoss's sum) keeps its
+    digits relative to the result."""
+    return bool(np.all(np.abs(case["args"][0]) <= BOUND))
+
+
+def spread(axis):
+    """Within +-``BOUND``, and every group normalised by its own statistics (over ``axis``) has a standard
+    deviation of at least ``MIN_STD``, so ``1/sqrt(var + eps)`` amplifies round-off at most 10 times."""
+    def conditioned(case):
+        x = np.asarray(case["args"][0], dtype=np.float64)
+        running = not case.get("train", True) and case["kwargs"].get("track_running_stats", False)
+        return within_bound(case) and (running or bool(np.all(x.std(axis=axis) >= MIN_STD)))
+    return conditioned
 
 
 REGISTRY = [
@@ -525,46 +584,44 @@ REGISTRY = [
     _activation("GELU", approximate="tanh"),
     _activation("Sigmoid", functional="sigmoid"),
     _activation("Tanh", functional="tanh"),
-    _activation("Softplus", functional="softplus"),
-    _activation("Softplus", beta=2.0, threshold=10.0, extra=(5.0, 5.25)),
+    _activation("Softplus", functional="softplus", kinks=_softplus_kinks),
+    _activation("Softplus", beta=2.0, threshold=10.0, extra=(5.0, 5.25), kinks=_softplus_kinks),
     _activation("SiLU"),
     _activation("Mish"),
-    _activation("Hardtanh"),
-    _activation("Hardtanh", min_val=-2.0, max_val=0.5, extra=(-2.0,)),
+    _activation("Hardtanh", kinks=_hardtanh_kinks),
+    _activation("Hardtanh", min_val=-2.0, max_val=0.5, extra=(-2.0,), kinks=_hardtanh_kinks),
     _activation("Softsign"),
     _activation("Softmax", functional="softmax"),
     _activation("Softmax", dim=0),
     _activation("LogSoftmax"),
     _activation("LogSoftmax", dim=1),
-    _loss("MSELoss", regression_domain),
-    _loss("L1Loss", regression_domain, kinks=(0.0,), of_difference=True),
-    _loss("HuberLoss", regression_domain, kinks=(0.0, 1.0, -1.0), of_difference=True),
-    _loss("SmoothL1Loss", regression_domain, kinks=(0.0, 1.0, -1.0), of_difference=True),
-    _loss("BCELoss", bce_domain, clip=(0.02, 0.98)),
-    _loss("BCEWithLogitsLoss", bce_logits_domain, clip=(-20.0, 20.0)),
-    _loss("CrossEntropyLoss", cross_entropy_domain, clip=(-20.0, 20.0)),
-    _loss("NLLLoss", nll_domain),
-    _loss("KLDivLoss", kl_domain),
+    _loss("MSELoss", regression_domain, "regression"),
+    _loss("L1Loss", regression_domain, "regression", kinks=(0.0,), of_difference=True),
+    _loss("HuberLoss", regression_domain, "regression", kinks=(0.0, 1.0, -1.0), of_difference=True),
+    _loss("SmoothL1Loss", regression_domain, "regression", kinks=(0.0, 1.0, -1.0), of_difference=True),
+    _loss("BCELoss", bce_domain, "probabilities", clip=(0.02, 0.98)),
+    _loss("BCEWithLogitsLoss", bce_logits_domain, "logits", clip=(-20.0, 20.0)),
+    _loss("CrossEntropyLoss", cross_entropy_domain, "class_index_smoothed", clip=(-20.0, 20.0)),
+    _loss("NLLLoss", nll_domain, "class_index"),
+    _loss("KLDivLoss", kl_domain, "log_probabilities", conditioned=within_bound),
     Entry("Linear", "layer", "Linear", ByKind(linear_domain, distribution=linear_init_domain),
-          kinds=("forward", "backward", "param_grad", "gradcheck", "distribution")),
-    Entry("MLP-SGD", "model", "Sequential", training_domain({"lr": 0.05, "momentum": 0.9}), kinds=("model",),
-          subject="training", oracle="training"),
+          kinds=("forward", "backward", "param_grad", "gradcheck", "distribution"), sample="linear",
+          conditioned=within_bound),
+    Entry("MLP-SGD", "model", "Sequential", training_domain({"lr": 0.05, "momentum": 0.9}), kinds=("model",)),
     # predict_proba with identical weights, compared with torch ('proba') and with scikit-learn's
     # MLPClassifier ('proba.sklearn'): the three-way parity behind twinnet baseline.
-    Entry("MLP-predict_proba", "model", "Sequential", predict_proba_domain, kinds=("forward",),
-          subject="predict_proba", oracle="predict_proba"),
+    Entry("MLP-predict_proba", "model", "Sequential", predict_proba_domain, kinds=("predict_proba",)),
 ]
 
 
 def _optimizer(name, trajectory, *grid):
-    domain = {"step": optimizer_domain(grid), "trajectory": training_domain(trajectory)}
-    return Entry(name, "optimizer", name, domain, kinds=("step", "trajectory"), kwargs={"optimizer": name},
-                 subject="optimizer", oracle="optimizer")
+    domain = {"step": optimizer_domain(grid), "resume": resume_domain(grid[-1]),
+              "trajectory": training_domain(trajectory)}
+    return Entry(name, "optimizer", name, domain, kinds=("step", "resume", "trajectory"), kwargs={"optimizer": name})
 
 
 def _scheduler(name, *variants):
-    return Entry(name, "scheduler", name, scheduler_domain(*variants), kinds=("trajectory",),
-                 subject="scheduler", oracle="scheduler", dtypes=("float64",))
+    return Entry(name, "scheduler", name, scheduler_domain(*variants), kinds=("schedule",))
 
 
 REGISTRY += [
@@ -613,30 +670,29 @@ REGISTRY += [
     _scheduler("OneCycleLR", ({"max_lr": 0.5, "total_steps": 100}, {"optimizer": {"momentum": 0.9}}),
                ({"max_lr": [0.5, 0.2], "total_steps": 100, "anneal_strategy": "linear", "three_phase": True},
                 {"optimizer": {"momentum": 0.9}})),
-    Entry("ReduceLROnPlateau", "scheduler", "ReduceLROnPlateau", plateau_domain, kinds=("trajectory",),
-          subject="scheduler", oracle="scheduler", dtypes=("float64",)),
+    Entry("ReduceLROnPlateau", "scheduler", "ReduceLROnPlateau", plateau_domain, kinds=("schedule",)),
     Entry("clip_grad_norm_", "utility", "clip_grad_norm_",
           clip_domain({"max_norm": 0.5}, {"max_norm": 100.0}, {"max_norm": 0.5, "norm_type": 1.0},
                       {"max_norm": 0.5, "norm_type": float("inf")}, {"max_norm": 0.5, "norm_type": 3.0}),
-          kinds=("forward",), subject="clip", oracle="clip"),
+          kinds=("clip",)),
     Entry("clip_grad_value_", "utility", "clip_grad_value_", clip_domain({"clip_value": 0.3}, {"clip_value": 10.0}),
-          kinds=("forward",), subject="clip", oracle="clip"),
+          kinds=("clip",)),
 ]
 
 
 def _init(name, law, *variants):
-    return Entry(name, "init", "init", init_domain(law, *variants), kinds=("distribution",) if law else ("forward",),
-                 functional=name, subject="init", oracle="init")
+    return Entry(name, "init", "init", init_domain(law, *variants), kinds=("init_draws",) if law else ("init",),
+                 functional=name)
 
 
 REGISTRY += [
     Entry("Dropout", "layer", "Dropout", ByKind(dropout_domain, distribution=dropout_draws_domain),
-          kinds=("forward", "backward", "gradcheck", "distribution")),
+          kinds=("forward", "backward", "gradcheck", "distribution"), sample="dropout"),
     Entry("BatchNorm1d", "layer", "BatchNorm1d",
           ByKind(batch_norm_domain(), state=batch_norm_state_domain, gradcheck=batch_norm_domain(gradcheck=True)),
-          kinds=("forward", "backward", "param_grad", "state", "gradcheck")),
+          kinds=("forward", "backward", "param_grad", "state", "gradcheck"), sample="batch_norm", conditioned=spread(0)),
     Entry("LayerNorm", "layer", "LayerNorm", ByKind(layer_norm_domain(), gradcheck=layer_norm_domain(gradcheck=True)),
-          kinds=("forward", "backward", "param_grad", "gradcheck")),
+          kinds=("forward", "backward", "param_grad", "gradcheck"), sample="layer_norm", conditioned=spread(-1)),
     _init("uniform_", "uniform", ((256, 512), {}), ((128, 1024), {"a": -0.5, "b": 2.0})),
     _init("normal_", "normal", ((256, 512), {}), ((128, 1024), {"mean": 1.5, "std": 0.3})),
     _init("xavier_uniform_", "uniform", ((256, 512), {}), ((64, 32, 3, 3), {"gain": 5.0 / 3})),
@@ -649,12 +705,16 @@ REGISTRY += [
     _init("constant_", None, ((3, 4), {"val": 0.25}), ((5,), {"val": -2.0})),
     _init("ones_", None, ((3, 4), {})),
     _init("zeros_", None, ((3, 4), {}), ((2, 3, 4), {})),
-    Entry("calculate_gain", "init", "init", gain_domain, kinds=("forward",), functional="calculate_gain",
-          subject="init", oracle="init", dtypes=("float64",)),
+    Entry("calculate_gain", "init", "init", gain_domain, kinds=("init",), functional="calculate_gain",
+          dtypes=("float64",)),
     Entry("MLP-BatchNorm-Dropout-SGD", "model", "Sequential",
-          model_domain(batch_norm_dropout_mlp, {"lr": 0.05, "momentum": 0.9}), kinds=("model",),
-          subject="training", oracle="training"),
+          model_domain(batch_norm_dropout_mlp, {"lr": 0.05, "momentum": 0.9}), kinds=("model",)),
     Entry("MLP-LayerNorm-SGD", "model", "Sequential",
-          model_domain(layer_norm_mlp, {"lr": 0.05, "momentum": 0.9, "nesterov": True}), kinds=("model",),
-          subject="training", oracle="training"),
+          model_domain(layer_norm_mlp, {"lr": 0.05, "momentum": 0.9, "nesterov": True}), kinds=("model",)),
 ]
+
+from .registry_conv import ENTRIES as _CONVOLUTION  # noqa: E402 -- the entries build on the helpers above
+from .registry_recurrent import ENTRIES as _RECURRENT  # noqa: E402
+from .registry_train import ENTRIES as _TRAINERS  # noqa: E402
+
+REGISTRY += _CONVOLUTION + _RECURRENT + _TRAINERS

@@ -3,7 +3,7 @@
 The judging process never imports the submission. ``Sandbox(path)`` starts ``python -m
 parity_tests.sandbox``, a fresh interpreter (not a fork of the judge) that limits its own memory,
 CPU time, file writes and process creation, sends its stdout/stderr to /dev/null, imports the
-submission and answers one job at a time with ``subjects.run``. ``Sandbox.run(jobs)`` has
+submission and answers one job at a time with ``kinds.run``. ``Sandbox.run(jobs)`` has
 ``checks.InProcess``'s interface.
 
 Jobs go to the child pickled (the child trusts the judge). Answers come back as plain data only:
@@ -236,7 +236,7 @@ def _child():
         out.flush()
 
     setup = read()
-    from parity_tests.subjects import run
+    from parity_tests.kinds import run
     _limit(setup["memory_mb"], setup["cpu_s"])
     try:
         impl = _import(setup["path"])

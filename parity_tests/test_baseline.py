@@ -13,7 +13,7 @@ from reference.estimators import ScratchMLPClassifier, ScratchMLPRegressor, Torc
 from scripts import baseline
 from scripts.cli import main
 
-from .oracles import _sklearn_predict_proba
+from .kinds.predict_proba import _sklearn as _sklearn_predict_proba
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread():

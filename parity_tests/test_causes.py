@@ -10,7 +10,6 @@ import pytest
 
 from . import causes
 from .checks import plan, prepare
-from .oracles import ORACLES
 from .sandbox import opaque
 
 _CASES = {}
@@ -20,8 +19,7 @@ def _setup(check_id, case_index):
     check = plan(check_id)[0]
     if check.id not in _CASES:
         _CASES[check.id] = prepare(check)
-    case = _CASES[check.id][case_index]
-    want = ORACLES[check.entry.oracle](check.entry.spec(), check.kind, case, check.dtype, None)
+    case, want = _CASES[check.id][case_index]
     return check, case, want
 
 

@@ -17,7 +17,7 @@ import torch
 import scratch
 from scratch.optim import _BLOCK
 
-from . import subjects
+from . import kinds
 from .checks import Check, judge
 from .registry import REGISTRY
 
@@ -120,8 +120,9 @@ def test_per_group_options_and_resume(name, dtype):
     first, second = GROUPS[name]
     case.update(name="per-group options, resumed after step 4", kwargs={"lr": 0.01}, resume_at=4,
                 groups=[{"params": [0], **first}, {"params": [1, 2], "lr": 0.05, **second}])
-    result = subjects.run(scratch, check.entry.spec(), "step", case)
-    record = judge(check, [case], [result])
+    result = kinds.run(scratch, check.entry.spec(), "step", case)
+    want = kinds.KINDS["step"].before(check.entry.spec(), case, dtype, None)
+    record = judge(check, [(case, want)], [result])
     assert record["status"] == "passed", record["message"]
 
 

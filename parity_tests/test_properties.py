@@ -2,13 +2,17 @@
 
 Shapes are random (batch 1 to 64, features 1 to 32) and so are the values, with the extremes mixed in
 (exact zeros, -0.0, +-20, +-50, +-1000). Each case runs through the same two sides as a parity check
-(``subjects.run`` for scratch, ``oracles.ORACLES`` for torch), forward and then backward under a random
+(``kinds.run`` for scratch, the kind's torch side for torch), forward and then backward under a random
 upstream gradient (and ``param_grad`` for layers), and must hold three properties:
 
 - every output and gradient has the input's dtype (float32 in, float32 out);
 - nothing is NaN or inf where torch's answer is finite;
-- the values agree with torch's within the tolerance policy (``tolerances.tolerance``); for the
-  entries of ``CONDITIONED`` (sums of signed terms, the norms) on well-conditioned draws only.
+- the values agree with torch's within the tolerance policy (``tolerances.tolerance``); for entries
+  with a ``conditioned`` rule in the registry (sums of signed terms, the norms) on well-conditioned
+  draws only.
+
+How inputs are drawn is chosen by the entry's ``sample`` (its input layout), so a new component whose
+inputs look like an existing one's needs no edit here.
 
 Deliberately wrong twins (``wrong.WRONG``) must fail the same properties. Runs are derandomized (the
 examples are a function of the test), so CI sees the same cases every time.
@@ -21,10 +25,10 @@ from hypothesis.extra import numpy as hnp
 
 import scratch
 
-from . import subjects
+from . import kinds
 from .compare import compare
-from .oracles import ORACLES
-from .registry import DTYPES, INITIAL_STATE, REGISTRY
+from .distributions import LAWS
+from .registry import BOUND, DTYPES, INITIAL_STATE, REGISTRY
 from .tolerances import tolerance
 from .wrong import WRONG, swap
 
@@ -131,50 +135,23 @@ def layer_norm_case(draw, dtype, high):
     return {"args": [array(draw, dtype, (n, f), -high, high, dense=True)], "kwargs": kwargs, "state": state}
 
 
-CASES = {
-    **{e.cls: activation_case for e in REGISTRY if e.category == "activation"},
-    **dict.fromkeys(("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss"), regression_case),
-    "BCELoss": bce_case,
-    "BCEWithLogitsLoss": bce_logits_case,
-    "CrossEntropyLoss": lambda draw, dtype, high: class_index_case(draw, dtype, high, label_smoothing=(0.0, 0.1)),
-    "NLLLoss": class_index_case,
-    "KLDivLoss": kl_case,
-    "Linear": linear_case,
-    "Dropout": dropout_case,
-    "BatchNorm1d": batch_norm_case,
-    "LayerNorm": layer_norm_case,
+SAMPLES = {
+    "elementwise": activation_case,
+    "regression": regression_case,
+    "probabilities": bce_case,
+    "logits": bce_logits_case,
+    "class_index": class_index_case,
+    "class_index_smoothed": lambda draw, dtype, high: class_index_case(draw, dtype, high, label_smoothing=(0.0, 0.1)),
+    "log_probabilities": kl_case,
+    "linear": linear_case,
+    "dropout": dropout_case,
+    "batch_norm": batch_norm_case,
+    "layer_norm": layer_norm_case,
 }
-"""How to draw a case for each contract class: ``(draw, dtype, high) -> case`` in the registry's case
-layout, values within ``+-high`` (probabilities and targets within [0, 1])."""
+"""How to draw a case for each input layout (``Entry.sample``): ``(draw, dtype, high) -> case`` in the
+registry's case layout, values within ``+-high`` (probabilities and targets within [0, 1])."""
 
-ENTRIES = [e for e in REGISTRY if e.category in ("activation", "loss", "layer")]
-
-BOUND, MIN_STD = 4.0, 0.1
-
-
-def _within_bound(case):
-    return bool(np.all(np.abs(case["args"][0]) <= BOUND))
-
-
-def _spread(axis):
-    """Within +-``BOUND``, and every group normalised by its own statistics (over ``axis``) has a standard
-    deviation of at least ``MIN_STD``, so ``1/sqrt(var + eps)`` amplifies round-off at most 10 times."""
-    def conditioned(case):
-        x = np.asarray(case["args"][0], dtype=np.float64)
-        running = not case.get("train", True) and case["kwargs"].get("track_running_stats", False)
-        return _within_bound(case) and (running or bool(np.all(x.std(axis=axis) >= MIN_STD)))
-    return conditioned
-
-
-CONDITIONED = {"Linear": _within_bound, "KLDivLoss": _within_bound, "BatchNorm1d": _spread(0), "LayerNorm": _spread(-1)}
-"""Entries whose values are compared with torch's only on well-conditioned inputs (``case -> bool``);
-their other draws, the extremes among them, go through the dtype and finiteness properties alone.
-Their outputs are sums of signed terms (a matrix product; KLDivLoss's 'sum' and 'mean') or are divided
-by a spread that can be ~0 (a constant row through a norm), so round-off is relative to the terms or
-amplified up to ``1/sqrt(eps)`` = 316 times, and two correct float32 orders differ by more than the
-policy allows (Linear of an all-1000 row: 2.8e-6 relative; LayerNorm's gradient of a constant row of
-1000: torch's float32 kernel is 0.05 from the exact 237.17, scratch's ~1e-5). The parity checks'
-domains avoid these inputs for the same reason."""
+ENTRIES = [e for e in REGISTRY if e.sample]
 
 
 def agree(entry, kind, dtype, got, want, values_too=True):
@@ -196,26 +173,27 @@ def agree(entry, kind, dtype, got, want, values_too=True):
 
 def check_case(entry, dtype, case, grad_seed, values_too=True, impl=scratch):
     """Forward, then backward under a random ``grad_y`` (and ``param_grad`` where the entry has it),
-    each through ``subjects.run`` and judged by ``agree`` against ``oracles``."""
+    each through ``kinds.run`` and judged by ``agree`` against the kind's torch side."""
     __tracebackhide__ = True
     case = {"name": "drawn by hypothesis", **case}
+    spec = entry.spec()
     for kind in ("forward", "backward", "param_grad"):
         if kind not in entry.kinds:
             continue
-        status, got = subjects.run(impl, entry.spec(), kind, case)
+        k = kinds.KINDS[kind]
+        before = k.before(spec, case, dtype, np.random.default_rng(grad_seed))
+        status, got = kinds.run(impl, spec, kind, case)
         assert status == "ok", f"{entry.name} {kind} {dtype}: {status}: {got}"
-        want = ORACLES[entry.oracle](entry.spec(), kind, case, dtype, got)
+        want = {key: v for key, v in k.after(spec, case, dtype, got, before).items() if not isinstance(v, LAWS)}
         agree(entry, kind, dtype, got, want, values_too)
-        if kind == "forward":
-            case["grad_y"] = np.random.default_rng(grad_seed).standard_normal(np.shape(want["y"])).astype(dtype)
 
 
 def draw_and_check(entry, dtype, data, impl=scratch):
     """Draw a case for ``entry`` (its values compared only where ``CONDITIONED`` allows) and check it."""
     __tracebackhide__ = True
-    conditioned = CONDITIONED.get(entry.cls)
+    conditioned = entry.conditioned
     high = 1000.0 if conditioned is None else data.draw(st.sampled_from((BOUND, 1000.0)), label="bound")
-    case = data.draw(st.composite(CASES[entry.cls])(dtype, high), label="case")
+    case = data.draw(st.composite(SAMPLES[entry.sample])(dtype, high), label="case")
     check_case(entry, dtype, case, data.draw(st.integers(0, 2**32 - 1), label="grad_y seed"),
                values_too=conditioned is None or conditioned(case), impl=impl)
 

@@ -35,5 +35,5 @@ def test_round_trip_keeps_weights_repr_and_outputs(dtype):
 
 
 def test_unknown_class_names_the_known_ones():
-    with pytest.raises(KeyError, match="no torch twin for 'ReLU6'; known: BCELoss, BCEWithLogitsLoss"):
+    with pytest.raises(KeyError, match="no torch twin for 'ReLU6'; known: .*BCELoss, BCEWithLogitsLoss, "):
         reference.torch_module("ReLU6", {})

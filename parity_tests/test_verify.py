@@ -163,12 +163,12 @@ def test_endless_import_stops_at_its_limit():
 
 
 def test_patching_inside_the_submission_changes_nothing_here():
-    from parity_tests import compare, subjects
+    from parity_tests import compare, kinds
     report = verify_one(FIXTURES / "adversarial" / "monkeypatch.py", only="ReLU-forward-*", timeout=2)
     assert [r["status"] for r in report["checks"]] == ["failed", "failed"]
     assert not np.allclose(0.0, 1.0) and not np.array_equal([0], [1])
     assert compare.compare(np.array([1.0]), np.array([0.0]), 0, 0)[2] is not None
-    assert subjects.run.__module__ == "parity_tests.subjects"
+    assert kinds.run.__module__ == "parity_tests.kinds"
 
 
 # -- Gradescope, the template, several submissions, usage errors --------------------------------

@@ -11,7 +11,7 @@ import types
 import numpy as np
 
 import scratch
-from scratch import optim
+from scratch import optim, train
 
 
 def swap(name, cls, module=scratch):
@@ -289,6 +289,83 @@ class TanhBackwardLinear(scratch.Tanh):
         return grad_y * (1 - self.y)
 
 
+
+# -- the training twins (scratch.train) ---------------------------------------------------------
+
+class NoRestore(train.EarlyStopping):
+    """Wrong: stops at the right epoch but keeps the last weights."""
+
+    def on_train_end(self, model):
+        pass
+
+
+class L2OnBiases(train.L2Penalty):
+    """Wrong: penalises every parameter, biases included."""
+
+    def selected(self, model):
+        return model.named_parameters()
+
+
+class L2NoFactor(train.L2Penalty):
+    """Wrong: the gradient forgets the factor (2 w)."""
+
+    def _grad(self, w):
+        return 2 * w
+
+
+class L1NoFactor(train.L1Penalty):
+    def _grad(self, w):
+        return np.sign(w)
+
+
+class NoRestoreFinder(train.LRFinder):
+    """Wrong: leaves the model and optimizer where the test ended."""
+
+    def range_test(self, X, y, start_lr=None, end_lr=10.0, num_iter=100, step_mode="exp", smooth_f=0.05,
+                   diverge_th=5, *, batch_size=None):
+        self.history = {"lr": [], "loss": []}
+        for i in range(num_iter):
+            r = i / (num_iter - 1)
+            lr = start_lr * (end_lr / start_lr) ** r if step_mode == "exp" else start_lr + r * (end_lr - start_lr)
+            self.optimizer.param_groups[0]["lr"] = lr
+            start = (i * batch_size) % len(X)
+            loss = self._train_batch(X[start:start + batch_size], y[start:start + batch_size])
+            self.history["lr"].append(lr)
+            self.history["loss"].append(loss if i == 0 else smooth_f * loss + (1 - smooth_f) * self.history["loss"][-1])
+        return self.history["lr"], self.history["loss"]
+
+
+class DeadOverSamples(train.Diagnostics):
+    """Wrong: counts samples whose every unit is 0 (axis=1) instead of units dead over the batch."""
+
+    def after_forward(self, model):
+        super().after_forward(model)
+        for name, m in model.children():
+            if isinstance(m, scratch.ReLU):
+                self._step["dead_relu"][name] = float(np.mean(np.all(m.y == 0, axis=1)))
+
+
+
+class DropoutNeverDrops(scratch.Dropout):
+    """Reports a keep-mask of all True and scales by 1/(1-p): consistent with itself, never dropping."""
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self.mask = np.ones(x.shape, dtype=bool)
+            return x
+        self.mask = np.ones(x.shape, dtype=bool)
+        return x / x.dtype.type(1 - self.p) if self.p < 1 else np.zeros_like(x)
+
+
+class LinearAssignsGrad(scratch.Linear):
+    """Assigns ``.grad`` instead of adding into it: right after one backward, wrong after two."""
+
+    def backward(self, grad_y):
+        self.weight.grad = None
+        if self.bias is not None:
+            self.bias.grad = None
+        return super().backward(grad_y)
+
 WRONG = {
     "ReLU'(0) = 1": ("ReLU", ReLUGradOneAtZero, "ReLU", ("backward",)),
     "ReLU writes into its input": ("ReLU", ReLUInPlace, "ReLU", ("forward",)),
@@ -303,7 +380,7 @@ WRONG = {
     "SGD Nesterov from the stale buffer": ("SGD", SGDNesterovStaleBuffer, "SGD", ("step", "trajectory")),
     "Adam without bias correction": ("Adam", AdamNoBiasCorrection, "Adam", ("step", "trajectory")),
     "Adam with eps inside the square root": ("Adam", AdamEpsInsideSqrt, "Adam", ("step",)),
-    "Adam state not restored by load_state_dict": ("Adam", AdamStateNotRestored, "Adam", ("step",)),
+    "Adam state not restored by load_state_dict": ("Adam", AdamStateNotRestored, "Adam", ("state",)),
     "AdamW decay coupled into the gradient": ("AdamW", AdamWCoupledDecay, "AdamW", ("step", "trajectory")),
     "RMSprop centered ignored": ("RMSprop", RMSpropCenteredIgnored, "RMSprop", ("step",)),
     "Adagrad lr_decay ignored": ("Adagrad", AdagradNoLrDecay, "Adagrad", ("step",)),
@@ -323,4 +400,11 @@ WRONG = {
     "Dropout keeps with probability p": ("Dropout", DropoutKeepsP, "Dropout", ("distribution",)),
     "Tanh backward 1 - y": ("Tanh", TanhBackwardLinear, "Tanh", ("gradcheck",)),
     "Dropout without 1/(1-p) scaling": ("Dropout", DropoutNotScaled, "MLP-BatchNorm-Dropout-SGD", ("model",)),
+    "Dropout that never drops, its mask replayed": ("Dropout", DropoutNeverDrops, "Dropout", ("forward",)),
+    "Linear assigns .grad instead of adding": ("Linear", LinearAssignsGrad, "Linear", ("param_grad",)),
+    "EarlyStopping that does not restore": ("EarlyStopping", NoRestore, "EarlyStopping", ("fit",)),
+    "L2Penalty on biases": ("L2Penalty", L2OnBiases, "L1Penalty-L2Penalty", ("fit",)),
+    "L2Penalty without its factor": ("L2Penalty", L2NoFactor, "L1Penalty-L2Penalty", ("fit",)),
+    "LRFinder that leaves the model changed": ("LRFinder", NoRestoreFinder, "LRFinder", ("fit",)),
+    "Diagnostics dead units over the wrong axis": ("Diagnostics", DeadOverSamples, "Diagnostics", ("fit",)),
 }

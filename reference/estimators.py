@@ -11,13 +11,18 @@ In float64 the two therefore make the same predictions up to round-off.
 The objective is scikit-learn's ``MLPClassifier`` / ``MLPRegressor``'s, so hyperparameters mean the
 same there and here: cross-entropy on softmax outputs (or half the mean squared error), plus
 ``alpha / (2 n_batch) * sum ||W||^2`` over the weights (biases are not penalised). Training runs
-exactly ``max_iter`` epochs: there is no early stopping, so the twins never disagree on when to stop.
+exactly ``max_iter`` epochs unless ``early_stopping`` is set; then, as ``MLPClassifier``, it holds out
+``validation_fraction`` of the rows and stops on the validation score (both twins score alike, so they
+stop at the same epoch).
 """
 from numbers import Integral, Real
+
+import copy
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -59,6 +64,19 @@ _PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the Generator behind the initial weights and the shuffling. Equal values give the
         scratch and torch estimators identical weights and batches.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified for a classifier, split by
+        ``train_test_split`` seeded from the Generator) and stop when the validation score (accuracy,
+        or R^2) has not risen by at least ``tol`` for more than ``n_iter_no_change`` epochs; the
+        weights of the best epoch are restored, as ``MLPClassifier``'s. ``partial_fit`` ignores it.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out by ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement by ``tol`` tolerated before stopping (``MLPClassifier``'s rule:
+        the count must exceed it).
+    tol : float, default=1e-4
+        Least rise of the validation score that counts. Unlike ``MLPClassifier``, without
+        ``early_stopping`` the training loss does not stop training: ``max_iter`` epochs are run.
 """
 
 _ATTRIBUTES_DOC = """
@@ -73,6 +91,9 @@ _ATTRIBUTES_DOC = """
         The last entry of ``loss_curve_``.
     n_iter_ : int
         Epochs run so far; ``t_`` counts optimizer steps.
+    validation_scores_ : list of float or None
+        The validation score after each epoch with ``early_stopping``, else None;
+        ``best_validation_score_`` is its maximum (None without ``early_stopping``).
     n_features_in_ : int
 """
 
@@ -112,10 +133,15 @@ class _MLP(BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, optimizer="adam", lr=1e-3,
-                 momentum=0.9, batch_size="auto", max_iter=200, alpha=1e-4, shuffle=True, random_state=None):
+                 momentum=0.9, batch_size="auto", max_iter=200, alpha=1e-4, shuffle=True, random_state=None,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -126,6 +152,10 @@ class _MLP(BaseEstimator):
         self.alpha = alpha
         self.shuffle = shuffle
         self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -146,6 +176,29 @@ class _MLP(BaseEstimator):
         _scratch_class(name, f"optimizer={self.optimizer!r}")
         self._build(scratch.Sequential(*layers), name, {a: getattr(self, a) for a in args})
         self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
+        self.validation_scores_ = self.best_validation_score_ = None
+
+    def _fit_epochs(self, X, y, stratify):
+        """``fit``'s epochs: all ``max_iter``, or with ``early_stopping`` until the validation score stalls."""
+        if not self.early_stopping:
+            return self._epochs(X, y, self.max_iter)
+        seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        X, X_val, y, y_val = train_test_split(X, y, test_size=self.validation_fraction, random_state=seed,
+                                              stratify=y if stratify else None)
+        self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        best, misses = None, 0
+        for _ in range(self.max_iter):
+            self._epochs(X, y, 1)
+            score = self._validation_score(X_val, y_val)
+            self.validation_scores_.append(score)
+            misses = misses + 1 if score < self.best_validation_score_ + self.tol else 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_, best = score, copy.deepcopy(self.network_.state_dict())
+            if misses > self.n_iter_no_change:
+                break
+        if best is not None:
+            self.network_.load_state_dict(best)
+        return self
 
     def _epochs(self, X, y, epochs):
         n = len(X)
@@ -246,7 +299,7 @@ class _Classifier(ClassifierMixin, _MLP):
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in the data, "
                              f"but the data contain only one class: {self.classes_[0]!r}")
         self._start(len(self.classes_))
-        return self._epochs(X, np.searchsorted(self.classes_, y), self.max_iter)
+        return self._fit_epochs(X, np.searchsorted(self.classes_, y), stratify=True)
 
     def partial_fit(self, X, y, classes=None):
         """One epoch over ``X``; the first call builds the network and needs ``classes``.
@@ -288,6 +341,10 @@ class _Classifier(ClassifierMixin, _MLP):
         check_classification_targets(y)
         return X, y
 
+    def _validation_score(self, X, y):
+        """Accuracy on class indices ``y``, as ``MLPClassifier``'s early stopping scores."""
+        return float(np.mean(np.argmax(self._forward(X), axis=1) == y))
+
     def predict_proba(self, X):
         """Class probabilities, the softmax of the network's outputs: ``(n_samples, n_classes)``."""
         check_is_fitted(self)
@@ -317,7 +374,7 @@ class _Regressor(RegressorMixin, _MLP):
         self._validate_params()
         X, y = self._data(X, y, reset=True)
         self._start(y.shape[1])
-        return self._epochs(X, y, self.max_iter)
+        return self._fit_epochs(X, y, stratify=False)
 
     def partial_fit(self, X, y):
         """One epoch over ``X``; the first call builds the network.
@@ -348,6 +405,11 @@ class _Regressor(RegressorMixin, _MLP):
         if reset:
             self.n_outputs_ = y.shape[1]
         return X, y
+
+    def _validation_score(self, X, y):
+        """R^2 over all targets (their mean), as ``MLPRegressor``'s early stopping scores."""
+        from sklearn.metrics import r2_score
+        return float(r2_score(y, self._forward(X)))
 
     def predict(self, X):
         """Predicted targets: ``(n_samples,)`` for a single target, else ``(n_samples, n_targets)``."""

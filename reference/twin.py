@@ -36,6 +36,8 @@ def _array_or_none(name):
 
 
 _REDUCTION = ("reduction",)
+_CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "padding_mode")
+_RECURRENT = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional")
 
 TWINS = {
     "Identity": Twin(nn.Identity),
@@ -60,6 +62,25 @@ TWINS = {
                         {"bias": _has_bias}, has_dtype=True),
     "LayerNorm": Twin(nn.LayerNorm, ("normalized_shape", "eps", "elementwise_affine"), {"bias": _has_bias},
                       has_dtype=True),
+    "Conv1d": Twin(nn.Conv1d, _CONV, {"bias": _has_bias}, has_dtype=True),
+    "Conv2d": Twin(nn.Conv2d, _CONV, {"bias": _has_bias}, has_dtype=True),
+    "MaxPool2d": Twin(nn.MaxPool2d, ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")),
+    "AvgPool2d": Twin(nn.AvgPool2d, ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+                                     "divisor_override")),
+    "Flatten": Twin(nn.Flatten, ("start_dim", "end_dim")),
+    "BatchNorm2d": Twin(nn.BatchNorm2d, ("num_features", "eps", "momentum", "affine", "track_running_stats"),
+                        {"bias": _has_bias}, has_dtype=True),
+    "GroupNorm": Twin(nn.GroupNorm, ("num_groups", "num_channels", "eps", "affine"), {"bias": _has_bias},
+                      has_dtype=True),
+    "Embedding": Twin(nn.Embedding, ("num_embeddings", "embedding_dim", "padding_idx"), has_dtype=True),
+    "RNNCell": Twin(nn.RNNCell, ("input_size", "hidden_size", "bias", "nonlinearity"), has_dtype=True),
+    "LSTMCell": Twin(nn.LSTMCell, ("input_size", "hidden_size", "bias"), has_dtype=True),
+    "GRUCell": Twin(nn.GRUCell, ("input_size", "hidden_size", "bias"), has_dtype=True),
+    "RNN": Twin(nn.RNN, _RECURRENT + ("nonlinearity",), has_dtype=True),
+    "LSTM": Twin(nn.LSTM, _RECURRENT, has_dtype=True),
+    "GRU": Twin(nn.GRU, _RECURRENT, has_dtype=True),
+    "MultiheadAttention": Twin(nn.MultiheadAttention, ("embed_dim", "num_heads", "dropout", "batch_first", "kdim", "vdim"),
+                               {"bias": lambda m: m.in_proj_bias is not None}, has_dtype=True),
     "MSELoss": Twin(nn.MSELoss, _REDUCTION),
     "L1Loss": Twin(nn.L1Loss, _REDUCTION),
     "HuberLoss": Twin(nn.HuberLoss, _REDUCTION + ("delta",)),
@@ -71,6 +92,7 @@ TWINS = {
                              {"weight": _array_or_none("weight")}),
     "NLLLoss": Twin(nn.NLLLoss, _REDUCTION + ("ignore_index",), {"weight": _array_or_none("weight")}),
     "KLDivLoss": Twin(nn.KLDivLoss, _REDUCTION + ("log_target",)),
+    "MultiMarginLoss": Twin(nn.MultiMarginLoss, _REDUCTION + ("p", "margin"), {"weight": _array_or_none("weight")}),
 }
 
 _DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}

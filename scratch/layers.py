@@ -1,4 +1,5 @@
-"""Layers with parameters or state, after ``torch.nn``: Linear, Dropout, BatchNorm1d, LayerNorm."""
+"""Layers with parameters or state, after ``torch.nn``: Linear, Dropout, BatchNorm1d, BatchNorm2d, LayerNorm,
+GroupNorm."""
 import math
 import numbers
 
@@ -7,7 +8,7 @@ import numpy as np
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Dropout", "BatchNorm1d", "LayerNorm"]
+__all__ = ["Linear", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 
 
 def _rows(a):
@@ -138,7 +139,99 @@ def _check_eps(cls, eps):
         raise ValueError(f"{cls}: eps must be a non-negative number, got {eps!r}")
 
 
-class BatchNorm1d(Module):
+class _BatchNorm(Module):
+    """What BatchNorm1d and BatchNorm2d share: everything but the input ranks they accept (``_ndims``)."""
+
+    _buffers = ("running_mean", "running_var", "num_batches_tracked")
+    _ndims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 dtype=np.float64, *, bias=True):
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(num_features, (int, np.integer)) or num_features < 0:
+            raise ValueError(f"{name}: num_features must be a non-negative int, got {num_features!r}")
+        _check_eps(name, eps)
+        if momentum is not None and not isinstance(momentum, numbers.Real):
+            raise ValueError(f"{name}: momentum must be a number or None, got {momentum!r}")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
+        self.running_mean = np.zeros(num_features, dtype=dtype) if track_running_stats else None
+        self.running_var = np.ones(num_features, dtype=dtype) if track_running_stats else None
+        self.num_batches_tracked = np.array(0, dtype=np.int64) if track_running_stats else None
+
+    def forward(self, x):
+        name = type(self).__name__
+        if x.ndim not in self._ndims:
+            raise ValueError(f"{name}: expected {' or '.join(f'{n}D' for n in self._ndims)} input "
+                             f"(got {x.ndim}D input)")
+        if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels in dim 1, "
+                             f"got input of size {list(x.shape)}")
+        self.axes = (0,) + tuple(range(2, x.ndim))
+        self.m = math.prod(x.shape[i] for i in self.axes)
+        self.batch_stats = self.training or self.running_mean is None
+        update = self.training and self.running_mean is not None
+        if update:
+            self.num_batches_tracked += 1
+        wide = np.promote_types(x.dtype, np.float64)
+        x_wide = x.astype(wide, copy=False)
+        if self.batch_stats:
+            if self.m == 1:
+                raise ValueError(f"Expected more than 1 value per channel when training, "
+                                 f"got input size {list(x.shape)}")
+            if self.eps <= 0:
+                raise ValueError(f"batch_norm eps must be positive during training, but got {self.eps}")
+            mean = (x_wide.sum(axis=self.axes) / self.m).astype(x.dtype)
+            var_sum = np.square(x_wide - self._channel(mean)).sum(axis=self.axes)
+            if update:
+                self._update_running_stats(mean, var_sum / (self.m - 1))
+            invstd = 1 / np.sqrt(var_sum / self.m + self.eps)
+        else:
+            mean = self.running_mean.astype(x.dtype)
+            invstd = 1 / np.sqrt(self.running_var.astype(wide) + self.eps)
+        self.x, self.mean, self.invstd = x, mean, invstd.astype(x.dtype)
+        scale = self.invstd if self.weight is None else self.invstd * self.weight.data.astype(x.dtype)
+        beta = 0 if self.bias is None else self.bias.data.astype(wide)
+        shift = (beta - mean.astype(wide) * scale).astype(x.dtype)
+        return (x_wide * self._channel(scale) + self._channel(shift)).astype(x.dtype)
+
+    def _channel(self, v):
+        """A per-channel vector shaped to broadcast against ``(N, C, *)``."""
+        return v.reshape((1, -1) + (1,) * (len(self.axes) - 1))
+
+    def _update_running_stats(self, mean, unbiased_var):
+        momentum = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        momentum = self.running_mean.dtype.type(momentum)
+        self.running_mean[...] = momentum * mean + (1 - momentum) * self.running_mean
+        self.running_var[...] = momentum * unbiased_var + (1 - momentum) * self.running_var
+
+    def backward(self, grad_y):
+        wide = np.promote_types(grad_y.dtype, np.float64)
+        g = grad_y.astype(wide, copy=False)
+        x_c = self.x.astype(wide) - self._channel(self.mean)
+        sum_g = g.sum(axis=self.axes)
+        dotp = (g * x_c).sum(axis=self.axes)
+        grad_x = g
+        if self.batch_stats:
+            k = dotp * self.invstd * self.invstd / self.m
+            grad_x = g - self._channel(sum_g / self.m) - x_c * self._channel(k)
+        grad_x = grad_x * self._channel(self.invstd)
+        if self.weight is not None:
+            grad_x = grad_x * self._channel(self.weight.data)
+            self.weight.accumulate(dotp * self.invstd)
+        if self.bias is not None:
+            self.bias.accumulate(sum_g)
+        return grad_x.astype(grad_y.dtype)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
     r"""Batch normalisation over ``(N, C)`` or ``(N, C, L)``, per channel C (``torch.nn.BatchNorm1d``).
 
     .. math::
@@ -175,89 +268,41 @@ class BatchNorm1d(Module):
     (True, 1)
     """
 
-    _buffers = ("running_mean", "running_var", "num_batches_tracked")
+    _ndims = (2, 3)
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 dtype=np.float64, *, bias=True):
-        super().__init__()
-        if not isinstance(num_features, (int, np.integer)) or num_features < 0:
-            raise ValueError(f"BatchNorm1d: num_features must be a non-negative int, got {num_features!r}")
-        _check_eps("BatchNorm1d", eps)
-        if momentum is not None and not isinstance(momentum, numbers.Real):
-            raise ValueError(f"BatchNorm1d: momentum must be a number or None, got {momentum!r}")
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
-        self.running_mean = np.zeros(num_features, dtype=dtype) if track_running_stats else None
-        self.running_var = np.ones(num_features, dtype=dtype) if track_running_stats else None
-        self.num_batches_tracked = np.array(0, dtype=np.int64) if track_running_stats else None
 
-    def forward(self, x):
-        if x.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {x.ndim}D input)")
-        if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d: expected input with {self.num_features} channels in dim 1, "
-                             f"got input of size {list(x.shape)}")
-        self.axes = (0,) if x.ndim == 2 else (0, 2)
-        self.m = x.shape[0] * (x.shape[2] if x.ndim == 3 else 1)
-        self.batch_stats = self.training or self.running_mean is None
-        update = self.training and self.running_mean is not None
-        if update:
-            self.num_batches_tracked += 1
-        wide = np.promote_types(x.dtype, np.float64)
-        x_wide = x.astype(wide, copy=False)
-        if self.batch_stats:
-            if self.m == 1:
-                raise ValueError(f"Expected more than 1 value per channel when training, "
-                                 f"got input size {list(x.shape)}")
-            if self.eps <= 0:
-                raise ValueError(f"batch_norm eps must be positive during training, but got {self.eps}")
-            mean = (x_wide.sum(axis=self.axes) / self.m).astype(x.dtype)
-            var_sum = np.square(x_wide - self._channel(mean)).sum(axis=self.axes)
-            if update:
-                self._update_running_stats(mean, var_sum / (self.m - 1))
-            invstd = 1 / np.sqrt(var_sum / self.m + self.eps)
-        else:
-            mean = self.running_mean.astype(x.dtype)
-            invstd = 1 / np.sqrt(self.running_var.astype(wide) + self.eps)
-        self.x, self.mean, self.invstd = x, mean, invstd.astype(x.dtype)
-        scale = self.invstd if self.weight is None else self.invstd * self.weight.data.astype(x.dtype)
-        beta = 0 if self.bias is None else self.bias.data.astype(wide)
-        shift = (beta - mean.astype(wide) * scale).astype(x.dtype)
-        return (x_wide * self._channel(scale) + self._channel(shift)).astype(x.dtype)
+class BatchNorm2d(_BatchNorm):
+    r"""Batch normalisation of images ``(N, C, H, W)``, per channel C (``torch.nn.BatchNorm2d``).
 
-    def _channel(self, v):
-        """A per-channel vector shaped to broadcast against ``(N, C)`` or ``(N, C, L)``."""
-        return v.reshape((1, -1, 1)[:len(self.axes) + 1])
+    .. math::
+        y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta
 
-    def _update_running_stats(self, mean, unbiased_var):
-        momentum = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        momentum = self.running_mean.dtype.type(momentum)
-        self.running_mean[...] = momentum * mean + (1 - momentum) * self.running_mean
-        self.running_var[...] = momentum * unbiased_var + (1 - momentum) * self.running_var
+    :class:`BatchNorm1d`'s computation, with the statistics of each channel over N, H and W
+    (``m = N H W`` values): the biased batch variance normalises, the unbiased one (``m / (m - 1)``
+    times it) enters ``running_var``; ``momentum=None`` is the cumulative average; eval mode uses the
+    running statistics; ``num_batches_tracked`` counts the training calls.
 
-    def backward(self, grad_y):
-        wide = np.promote_types(grad_y.dtype, np.float64)
-        g = grad_y.astype(wide, copy=False)
-        x_c = self.x.astype(wide) - self._channel(self.mean)
-        sum_g = g.sum(axis=self.axes)
-        dotp = (g * x_c).sum(axis=self.axes)
-        grad_x = g
-        if self.batch_stats:
-            k = dotp * self.invstd * self.invstd / self.m
-            grad_x = g - self._channel(sum_g / self.m) - x_c * self._channel(k)
-        grad_x = grad_x * self._channel(self.invstd)
-        if self.weight is not None:
-            grad_x = grad_x * self._channel(self.weight.data)
-            self.weight.accumulate(dotp * self.invstd)
-        if self.bias is not None:
-            self.bias.accumulate(sum_g)
-        return grad_x.astype(grad_y.dtype)
+    Derivative: as :class:`BatchNorm1d`'s, with sums over N, H and W:
+    ``grad_x = (grad_y - sum(grad_y)/m - x_c * sum(grad_y x_c) invstd^2 / m) * invstd * gamma``
+    (``grad_y * invstd * gamma`` with running statistics), ``grad_gamma += sum(grad_y x_c) * invstd``,
+    ``grad_beta += sum(grad_y)``.
 
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+    Args: as :class:`BatchNorm1d`'s: ``num_features`` C; ``eps`` Default: 1e-5; ``momentum`` Default:
+    0.1; ``affine`` Default: True; ``track_running_stats`` Default: True; ``dtype`` Default: float64;
+    ``bias`` (keyword) Default: True. ``state_dict`` keys: ``weight``, ``bias``, ``running_mean``,
+    ``running_var``, ``num_batches_tracked``.
+
+    Shape: input ``(N, C, H, W)``, output the same shape.
+
+    Examples
+    --------
+    >>> bn = BatchNorm2d(3)
+    >>> y = bn(np.random.default_rng(0).normal(size=(4, 3, 5, 5)))
+    >>> np.allclose(y.mean(axis=(0, 2, 3)), 0), int(bn.num_batches_tracked)
+    (True, 1)
+    """
+
+    _ndims = (4,)
 
 
 class LayerNorm(Module):
@@ -333,4 +378,83 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    r"""Normalise each sample over groups of channels (``torch.nn.GroupNorm``).
+
+    .. math::
+        y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma_c + \beta_c
+
+    with the mean and the biased variance of each sample ``n`` and group of ``C / num_groups``
+    consecutive channels, over those channels and every spatial position; ``gamma`` (``weight``, ones)
+    and ``beta`` (``bias``, zeros) are per channel. Training and eval compute the same thing (no running
+    statistics). ``num_groups = 1`` normalises each sample over all its values (LayerNorm over
+    ``(C, *)`` with per-channel affine), ``num_groups = C`` each channel alone (InstanceNorm).
+    Float32 input is normalised in float64 and rounded once, as :class:`LayerNorm`.
+
+    Derivative (``D`` values per group, ``g = grad_y * gamma``, means over the group):
+    ``grad_x = rstd * (g - mean(g) - x_hat * mean(g x_hat))``;
+    ``grad_gamma += sum over N and positions of grad_y x_hat``, ``grad_beta += sum of grad_y``.
+
+    Args: ``num_groups`` dividing ``num_channels``; ``num_channels`` C; ``eps`` Default: 1e-5;
+    ``affine`` Default: True; ``dtype`` of the parameters Default: float64; ``bias`` (keyword) Default: True.
+
+    Shape: input ``(N, C, *)``, output the same shape.
+
+    Examples
+    --------
+    >>> gn = GroupNorm(2, 4)
+    >>> y = gn(np.random.default_rng(0).normal(size=(3, 4, 5)))
+    >>> np.allclose(y.reshape(3, 2, -1).mean(axis=-1), 0)
+    True
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=np.float64, *, bias=True):
+        super().__init__()
+        for name, value, least, allowed in (("num_groups", num_groups, 1, "positive"),
+                                            ("num_channels", num_channels, 0, "non-negative")):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
+                raise ValueError(f"GroupNorm: {name} must be a {allowed} int, got {value!r}")
+        if num_channels % num_groups != 0:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        _check_eps("GroupNorm", eps)
+        self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), eps, affine
+        self.weight = Parameter(np.ones(num_channels, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_channels, dtype=dtype)) if affine and bias else None
+
+    def _channel(self, v):
+        return v.reshape((1, -1) + (1,) * (self.x_shape_len - 2))
+
+    def forward(self, x):
+        if x.ndim < 2:
+            raise ValueError(f"GroupNorm: Expected at least 2 dimensions for input, got input of size {list(x.shape)}")
+        if x.shape[1] % self.num_groups != 0 or (self.affine and x.shape[1] != self.num_channels):
+            raise ValueError(f"GroupNorm: Expected number of channels in input to be {self.num_channels} and "
+                             f"divisible by num_groups={self.num_groups}, but got input of shape {list(x.shape)}")
+        self.x_shape, self.x_shape_len = x.shape, x.ndim
+        groups = x.astype(np.promote_types(x.dtype, np.float64), copy=False).reshape(x.shape[0], self.num_groups, -1)
+        x_c = groups - groups.mean(axis=2, keepdims=True)
+        self.rstd = 1 / np.sqrt(np.square(x_c).mean(axis=2, keepdims=True) + self.eps)
+        self.x_hat = (x_c * self.rstd).reshape(x.shape)
+        y = self.x_hat if self.weight is None else self.x_hat * self._channel(self.weight.data)
+        y = y if self.bias is None else y + self._channel(self.bias.data)
+        return y.astype(x.dtype)
+
+    def backward(self, grad_y):
+        g = grad_y.astype(self.x_hat.dtype, copy=False)
+        g = g if self.weight is None else g * self._channel(self.weight.data)
+        n = self.x_shape[0]
+        g, x_hat = g.reshape(n, self.num_groups, -1), self.x_hat.reshape(n, self.num_groups, -1)
+        grad_x = self.rstd * (g - g.mean(axis=2, keepdims=True) - x_hat * (g * x_hat).mean(axis=2, keepdims=True))
+        per_channel = (0,) + tuple(range(2, grad_y.ndim))
+        if self.weight is not None:
+            self.weight.accumulate((grad_y * self.x_hat).sum(axis=per_channel))
+        if self.bias is not None:
+            self.bias.accumulate(grad_y.sum(axis=per_channel))
+        return grad_x.reshape(self.x_shape).astype(grad_y.dtype)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")

@@ -13,7 +13,7 @@ from ._docs import fill
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
-           "CrossEntropyLoss", "NLLLoss", "KLDivLoss"]
+           "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "MultiMarginLoss"]
 
 
 def _check_array(owner, name, value):
@@ -734,3 +734,92 @@ class CrossEntropyLoss(_ClassLoss):
     def extra_repr(self):
         return (f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, "
                 f"label_smoothing={self.label_smoothing}")
+
+
+class MultiMarginLoss(_WeightedLoss):
+    __doc__ = fill(r"""Multi-class hinge loss on scores (``torch.nn.MultiMarginLoss``); CS231n's SVM loss is C times it.
+
+    .. math::
+        l_n = \frac{1}{C} \sum_{i \ne y_n} w_{y_n} \max(0, \text{margin} - x_{n, y_n} + x_{n, i})^p
+
+    'mean' divides the sum by N whatever the weights (unlike NLLLoss).
+    Derivative, with ``z_i = margin - x_{y} + x_i`` and ``h_i = w_y p z_i^{p - 1} / C`` where ``z_i > 0``
+    (0 where ``z_i <= 0``: at the kink ``z_i = 0`` the gradient is 0, as torch's): ``h_i`` for each
+    ``i != y``, and ``-sum_i h_i`` at the target class ``y``.
+
+    Args:
+        p (int): 1 or 2. Default: 1.
+        margin (float): Default: 1.0.
+        {weight}
+        {reduction}
+
+    Shape: input ``(N, C)`` or ``(C,)``; target of an integer dtype, ``(N,)`` (``()`` or ``(1,)`` for a
+    ``(C,)`` input), each in ``[0, C)``; output a 0-d array, or the target's shape for 'none'.
+
+    {backward}
+
+    Examples
+    --------
+    >>> loss = MultiMarginLoss()
+    >>> loss(np.array([[0.1, 0.2, 0.4, 0.8]]), np.array([3]))
+    array(0.325)
+    >>> loss.backward()
+    array([[ 0.25,  0.25,  0.25, -0.75]])
+    """)
+
+    def __init__(self, p=1, margin=1.0, weight=None, reduction="mean"):
+        super().__init__(weight, reduction)
+        if p not in (1, 2) or isinstance(p, bool):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={p!r}")
+        if self.weight is not None and self.weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D array, "
+                             f"got {self.weight.ndim}D instead")
+        self.p = int(p)
+        self.margin = _check_number("MultiMarginLoss", "margin", margin, "a number", lambda v: True)
+
+    def forward(self, input, target):
+        name = "MultiMarginLoss"
+        x = _check_input(name, input)
+        t = _check_array(name, "target", target)
+        if x.ndim not in (1, 2) or x.size == 0:
+            raise ValueError(f"{name}: expected a non-empty input of shape (C,) or (N, C), got {x.shape}")
+        if t.dtype.kind not in "iu":
+            raise ValueError(f"{name}: target must hold class indices of an integer dtype, got {t.dtype}")
+        self.unbatched = x.ndim == 1
+        n = 1 if self.unbatched else x.shape[0]
+        if t.size != n or (not self.unbatched and t.ndim != 1) or t.ndim > 1:
+            raise ValueError(f"{name}: target should be 1-D with size equal to the number of input samples "
+                             f"(batch size). Expected target size [{n}], but got {list(t.shape)}. "
+                             f"Input has shape {list(x.shape)}.")
+        t_shape = t.shape
+        x2, t = x.reshape(n, -1), t.reshape(n).astype(np.intp)
+        c = x2.shape[1]
+        if np.any((t < 0) | (t >= c)):
+            raise ValueError(f"{name}: target out of range: expected 0 <= target < {c}, got {t[(t < 0) | (t >= c)][0]}")
+        rows = np.arange(n)
+        z = x.dtype.type(self.margin) - x2[rows, t][:, None] + x2
+        active = z > 0
+        active[rows, t] = False
+        hinge = np.where(active, z, x.dtype.type(0))
+        terms = hinge if self.p == 1 else hinge * hinge
+        slope = active.astype(x.dtype) if self.p == 1 else x.dtype.type(2) * hinge
+        w = None if self.weight is None else self.weight.astype(x.dtype, copy=False)[t][:, None]
+        if w is not None:
+            terms, slope = terms * w, slope * w
+        c_ = x.dtype.type(c)
+        slope = slope / c_
+        slope[rows, t] = -slope.sum(axis=1)
+        self.dldx, self.x_shape = slope, x.shape
+        losses = terms.sum(axis=1) / c_
+        self.denominator = x.dtype.type(n)
+        self.loss_shape = t_shape
+        return self._reduce(losses.reshape(t_shape), self.denominator)
+
+    def backward(self, grad_output=1.0):
+        self._check_forward_done()
+        g = self._upstream(grad_output, self.loss_shape, self.dldx.dtype)
+        g = g.reshape(-1, 1) if g.ndim else g
+        return (self.dldx * g).reshape(self.x_shape)
+
+    def extra_repr(self):
+        return f"p={self.p}, margin={self.margin}, reduction={self.reduction!r}"

@@ -10,34 +10,11 @@ import warnings
 
 import numpy as np
 
+from ._docs import document
 from ._typed import typed
 from .module import Parameter
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]
-
-_DOCS = {
-    "params": """params (iterable): an iterable of :class:`Parameter` s, of ``(name, Parameter)``
-            pairs (``named_parameters()``), or of dicts defining parameter groups, each with a
-            ``params`` entry and any option that overrides the defaults for that group.""",
-    "lr": "lr (float, optional): learning rate. Default: {default}.",
-    "weight_decay": "weight_decay (float, optional): weight decay (L2 penalty). Default: {default}.",
-    "eps": """eps (float, optional): term added to the denominator to improve numerical
-            stability. Default: {default}.""",
-    "betas": """betas (tuple[float, float], optional): coefficients for the running averages of
-            the gradient and of its square. Default: {default}.""",
-    "maximize": """maximize (bool, optional): maximize the objective with respect to the params,
-            instead of minimizing. Default: False.""",
-    "decoupled_weight_decay": """decoupled_weight_decay (bool, optional): apply weight decay to the
-            parameter directly (as AdamW does) instead of adding it to the gradient. Default: False.""",
-    "amsgrad": """amsgrad (bool, optional): use the AMSGrad variant, which divides by the running
-            maximum of the second moment estimate. Default: False.""",
-}
-
-
-def _doc(doc, **defaults):
-    """Fill ``{name}`` slots in ``doc`` with the shared argument text and its default."""
-    return doc.format(**{name: text.format(default=defaults.get(name)) for name, text in _DOCS.items()})
-
 
 def _check(ok, message):
     if not ok:
@@ -301,7 +278,7 @@ class SGD(Optimizer):
         _add_(p.data, g, -lr)
 
 
-SGD.__doc__ = _doc("""Stochastic gradient descent, optionally with momentum (``torch.optim.SGD``).
+document(SGD, """Stochastic gradient descent, optionally with momentum (``torch.optim.SGD``).
 
     Algorithm (torch's)::
 
@@ -336,7 +313,7 @@ SGD.__doc__ = _doc("""Stochastic gradient descent, optionally with momentum (``t
     Example:
         >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
         >>> opt.zero_grad(); loss_fn(model(x), y); model.backward(loss_fn.backward()); opt.step()
-    """, lr=1e-3, weight_decay=0)
+    """)
 
 
 class Adam(Optimizer):
@@ -402,7 +379,7 @@ _ADAM_ARGS = """{params}
         {amsgrad}
         {maximize}"""
 
-Adam.__doc__ = _doc("""Adam (``torch.optim.Adam``).
+document(Adam, """Adam (``torch.optim.Adam``).
 
     Algorithm (torch's)::
 """ + _ADAM_ALGORITHM.replace("{decay}", """if lambda != 0:
@@ -418,7 +395,7 @@ Adam.__doc__ = _doc("""Adam (``torch.optim.Adam``).
 
     Example:
         >>> opt = Adam(model.parameters(), lr=1e-3)
-    """, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
+    """)
 
 
 class AdamW(Adam):
@@ -428,7 +405,7 @@ class AdamW(Adam):
                          decoupled_weight_decay=True)
 
 
-AdamW.__doc__ = _doc("""AdamW: Adam with decoupled weight decay (``torch.optim.AdamW``).
+document(AdamW, """AdamW: Adam with decoupled weight decay (``torch.optim.AdamW``).
 
     Algorithm (torch's)::
 """ + _ADAM_ALGORITHM.replace("{decay}", "theta_t <- theta_(t-1) - gamma lambda theta_(t-1)") + """
@@ -443,7 +420,7 @@ AdamW.__doc__ = _doc("""AdamW: Adam with decoupled weight decay (``torch.optim.A
 
     Example:
         >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
-    """, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)
+    """)
 
 
 class RMSprop(Optimizer):
@@ -483,7 +460,7 @@ class RMSprop(Optimizer):
             p.data -= lr * g / avg
 
 
-RMSprop.__doc__ = _doc("""RMSprop (``torch.optim.RMSprop``).
+document(RMSprop, """RMSprop (``torch.optim.RMSprop``).
 
     Algorithm (torch's)::
 
@@ -522,7 +499,7 @@ RMSprop.__doc__ = _doc("""RMSprop (``torch.optim.RMSprop``).
 
     Example:
         >>> opt = RMSprop(model.parameters(), lr=1e-2, momentum=0.9, centered=True)
-    """, lr=1e-2, eps=1e-8, weight_decay=0)
+    """)
 
 
 class Adagrad(Optimizer):
@@ -556,7 +533,7 @@ class Adagrad(Optimizer):
         p.data -= clr * g / std
 
 
-Adagrad.__doc__ = _doc("""Adagrad (``torch.optim.Adagrad``).
+document(Adagrad, """Adagrad (``torch.optim.Adagrad``).
 
     Algorithm (torch's)::
 
@@ -586,7 +563,7 @@ Adagrad.__doc__ = _doc("""Adagrad (``torch.optim.Adagrad``).
 
     Example:
         >>> opt = Adagrad(model.parameters(), lr=1e-2)
-    """, lr=1e-2, eps=1e-10, weight_decay=0)
+    """)
 
 
 class Adadelta(Optimizer):
@@ -609,7 +586,7 @@ class Adadelta(Optimizer):
         p.data -= lr * delta
 
 
-Adadelta.__doc__ = _doc("""Adadelta (``torch.optim.Adadelta``).
+document(Adadelta, """Adadelta (``torch.optim.Adadelta``).
 
     Algorithm (torch's)::
 
@@ -638,7 +615,7 @@ Adadelta.__doc__ = _doc("""Adadelta (``torch.optim.Adadelta``).
 
     Example:
         >>> opt = Adadelta(model.parameters())
-    """, eps=1e-6, weight_decay=0)
+    """)
 
 
 class Adamax(Optimizer):
@@ -663,7 +640,7 @@ class Adamax(Optimizer):
         p.data -= clr * m / u
 
 
-Adamax.__doc__ = _doc("""Adamax, Adam with the infinity norm (``torch.optim.Adamax``).
+document(Adamax, """Adamax, Adam with the infinity norm (``torch.optim.Adamax``).
 
     Algorithm (torch's)::
 
@@ -691,7 +668,7 @@ Adamax.__doc__ = _doc("""Adamax, Adam with the infinity norm (``torch.optim.Adam
 
     Example:
         >>> opt = Adamax(model.parameters())
-    """, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
+    """)
 
 
 class NAdam(Optimizer):
@@ -722,7 +699,7 @@ class NAdam(Optimizer):
         p.data -= (lr * mu_next / (1.0 - mu_product_next)) * m / denom
 
 
-NAdam.__doc__ = _doc("""NAdam, Adam with Nesterov momentum (``torch.optim.NAdam``).
+document(NAdam, """NAdam, Adam with Nesterov momentum (``torch.optim.NAdam``).
 
     Algorithm (torch's)::
 
@@ -761,7 +738,7 @@ NAdam.__doc__ = _doc("""NAdam, Adam with Nesterov momentum (``torch.optim.NAdam`
 
     Example:
         >>> opt = NAdam(model.parameters())
-    """, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
+    """)
 
 
 class RAdam(Optimizer):
@@ -789,7 +766,7 @@ class RAdam(Optimizer):
             p.data -= m_hat * lr
 
 
-RAdam.__doc__ = _doc("""RAdam, rectified Adam (``torch.optim.RAdam``).
+document(RAdam, """RAdam, rectified Adam (``torch.optim.RAdam``).
 
     Algorithm (torch's)::
 
@@ -830,4 +807,4 @@ RAdam.__doc__ = _doc("""RAdam, rectified Adam (``torch.optim.RAdam``).
 
     Example:
         >>> opt = RAdam(model.parameters())
-    """, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
+    """)

@@ -141,7 +141,7 @@ def _splits(data, folds, repeats, seed):
 
 
 def cross_validate_model(data, name, model, splits, folds, jobs):
-    """One model's rows (DESIGN.md's JSON), one per fold."""
+    """One model's rows (the report's JSON (docs/ARCHITECTURE.md)), one per fold."""
     from sklearn.model_selection import cross_validate
 
     metrics = METRICS[data.task]

@@ -9,7 +9,7 @@ import sys
 
 from ._common import UsageError
 
-COMMANDS = ["parity", "baseline", "verify", "bench", "autograder"]
+COMMANDS = ["parity", "baseline", "verify", "bench", "train", "autograder"]
 
 
 def main(argv=None):

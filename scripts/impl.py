@@ -45,7 +45,7 @@ def open_sandbox(path, option="--impl", **limits):
     if not sandbox.present:
         sandbox.close()
         raise UsageError(f"{option}: {path} defines none of the contract's names "
-                         f"(e.g. {', '.join(sorted(contract_names())[:6])}, ...); see CONTRACT.md")
+                         f"(e.g. {', '.join(sorted(contract_names())[:6])}, ...); see docs/CONTRACT.md")
     return sandbox
 
 

@@ -6,7 +6,6 @@ this process draws the cases, asks torch, judges, and names a likely cause for e
 joblib (``--jobs``), a summary table and ``summary.csv``.
 """
 import csv
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -19,14 +18,13 @@ from .impl import check_path, contract_names
 from .notebook import as_python
 from .progress import Progress
 
-TEMPLATE = Path(__file__).with_name("student_template.py")
 CSV_FIELDS = ["submission", "score", "max_score", "passed", "partial", "failed", "error", "missing", "seconds"]
 
 
 def add_parser(sub):
     p = sub.add_parser(
         "verify", help="check a student's NumPy implementation against torch",
-        description="Check a NumPy implementation written to CONTRACT.md against torch, component by component, "
+        description="Check a NumPy implementation written to docs/CONTRACT.md against torch, component by component, "
                     "with a likely cause for each failure. The submission runs in a child process with a time and "
                     "memory limit; it is never imported here. Exit status: 0 when nothing failed or errored (names "
                     "not defined or raising NotImplementedError are 'missing', not failures: the untouched "
@@ -109,7 +107,7 @@ def _one_torch_thread():
 
 
 def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, import_timeout=None):
-    """The report of one submission: DESIGN.md's JSON plus ``present``, ``import_error`` and ``seconds``.
+    """The report of one submission: the report's JSON (docs/ARCHITECTURE.md) plus ``present``, ``import_error`` and ``seconds``.
 
     ``timeout`` is per case, ``import_timeout`` for importing the submission (see ``Sandbox``).
     """
@@ -187,7 +185,7 @@ def format_report(report, rows):
     else:
         names = sorted(report["present"])
         lines.append(f"defines {len(names)} of {len(contract_names())} contract names"
-                     + (f": {', '.join(names)}" if names else " (see CONTRACT.md)"))
+                     + (f": {', '.join(names)}" if names else " (see docs/CONTRACT.md)"))
     shown = [c for c in rows if c["status"] != "missing"]
     if shown:
         lines += ["", table(["component", "status", "checks", "max abs", "max rel", "points"],
@@ -228,7 +226,8 @@ def run(args):
         check_writable(args.template)
         if Path(args.template).exists():
             raise UsageError(f"--template: {args.template} exists; give a new file name")
-        shutil.copyfile(TEMPLATE, args.template)
+        from .template import render
+        Path(args.template).write_text(render())
         print(f"wrote {args.template}: fill in the classes you want checked, then run "
               f"twinnet verify {args.template}")
         return 0
