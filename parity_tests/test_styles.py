@@ -174,6 +174,12 @@ def test_correct_fixture_passes(applied, check):
     if (applied.style, check.entry.cls) in NO_BACKWARD and check.kind != "forward":
         assert rec["status"] == "missing", rec
         return
+    if rec["status"] == "missing" and check.entry.category == "model":
+        # a model that needs a component the course does not have (Softmax, Tanh in CS231n)
+        absent = [n for n in ("Softmax", "Tanh", "GELU", "BatchNorm1d", "LayerNorm")
+                  if f"{n} is not defined" in rec["message"]]
+        assert absent and not any(hasattr(applied.namespace, n) for n in absent), rec["message"]
+        return
     assert rec["status"] == "passed", rec["message"]
 
 
@@ -298,7 +304,8 @@ def _close(got, want, dtype="float64", scale=1.0):
     _, rtol, atol = DTYPES[dtype]
     want = want.detach().numpy() if isinstance(want, torch.Tensor) else np.asarray(want)
     assert isinstance(got, np.ndarray) and got.dtype == want.dtype, (type(got), getattr(got, "dtype", None))
-    torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(got)), torch.from_numpy(np.ascontiguousarray(want)),
+    torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(got)),
+                               torch.from_numpy(np.ascontiguousarray(want)),
                                rtol=rtol, atol=atol * scale)
 
 
@@ -528,10 +535,60 @@ def test_nnfs_regularisation(dtype, terms):
     w, b = rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal(3).astype(dtype)
     reg.load_state_dict({"weight": w, "bias": b})
     wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
-    want = (terms.get("weight_regularizer_l1", 0) * wt.abs().sum() + terms.get("weight_regularizer_l2", 0) * (wt ** 2).sum()
-            + terms.get("bias_regularizer_l1", 0) * bt.abs().sum() + terms.get("bias_regularizer_l2", 0) * (bt ** 2).sum())
+    want = (terms.get("weight_regularizer_l1", 0) * wt.abs().sum()
+            + terms.get("weight_regularizer_l2", 0) * (wt ** 2).sum()
+            + terms.get("bias_regularizer_l1", 0) * bt.abs().sum()
+            + terms.get("bias_regularizer_l2", 0) * (bt ** 2).sum())
     want.backward()
     _close(np.asarray(reg.penalty(), dtype=dtype), want, dtype)
     grads = reg.grads()
     _close(grads["weight"].astype(dtype), wt.grad, dtype)
     _close(grads["bias"].astype(dtype), bt.grad, dtype)
+
+
+# -- today's styles behind the same interface ---------------------------------------------------------
+
+def _today(module):
+    import importlib
+
+    return importlib.import_module(f"parity_tests.fixtures.correct.{module}")
+
+
+@pytest.mark.parametrize("module, style", [("classes", "contract"), ("functional", "functional")])
+def test_contract_and_functional_styles_pass_their_fixtures(module, style):
+    applied = S.choose(_today(module))
+    assert applied.style == style
+    names = set(vars(applied.namespace)) - {"Sequential", "Parameter"}
+    checks = [c for c in _checks(applied, names, kinds=("forward", "backward"), dtypes=("float64",))
+              if not c.entry.kwargs]
+    assert len(checks) >= 8
+    for check in checks:
+        rec = run(applied, check)
+        assert rec is None or rec["status"] in ("passed", "missing"), (check.id, rec["message"])
+        if style == "functional" and check.kind == "forward":
+            assert rec["status"] == "passed", (check.id, rec["message"])
+
+
+def test_functional_style_refuses_options_it_has_not_got():
+    applied = S.choose(_today("functional"))
+    check = next(c for c in plan("LeakyReLU(negative_slope=0.2)-forward-float64"))
+    assert run(applied, check)["status"] == "missing"
+
+
+def test_verify_takes_style_and_adapter_options(tmp_path, capsys):
+    from scripts.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify", "--style", "keras", str(tmp_path / "x.py")])
+    assert exit_.value.code == 2 and "cs231n" in capsys.readouterr().err
+    (tmp_path / "x.py").write_text("def affine_forward(x, w, b):\n    return x, None\n")
+    assert main(["verify", "--adapter", str(tmp_path / "missing.py"), str(tmp_path / "x.py")]) == 2
+    assert "--adapter" in capsys.readouterr().err
+
+
+def test_a_tie_between_styles_asks_for_style():
+    book, layers = nnfs(), cs231n()
+    ns = types.SimpleNamespace(Layer_Dense=book.Layer_Dense, affine_forward=layers.affine_forward)
+    with pytest.raises(S.NoStyle, match="several styles equally.*--style"):
+        S.choose(ns)
+    assert S.choose(ns, style="cs231n").source == {"Linear": ["affine_forward"]}

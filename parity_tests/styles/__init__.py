@@ -21,7 +21,9 @@ to ``twinnet verify --adapter FILE``) that defines:
     adapter converts it (the report prints these).
 ``LIMITS`` (optional)
     ``{component: (kind, case) -> reason or None}``: the cases the course's API cannot express (a torch
-    option it has no argument for). They are left out of that component's checks and listed.
+    option it has no argument for). They are left out of that component's checks and listed. An adapted
+    class may add its own ``limits(kind, case)`` for what only the submission's signatures decide (an
+    NNFS Layer_Dropout without a ``training`` flag has no eval mode).
 ``UNDEFINED`` (optional)
     ``{(component, kind): (where, why[, bound])}`` with ``where(case) -> {item: bool mask}``: points where
     the course leaves the answer open (ReLU'(0)) or fixes it by its own documented convention (NNFS's
@@ -127,8 +129,8 @@ def choose(ns, style=None, adapter=None):
         raise NoStyle(f"nothing in the submission is recognised. Styles tried: {tried}{hint}")
     top = [(m, s, why) for m, s, why in scored if s == best]
     if len(top) > 1:
-        raise NoStyle("the submission fits several styles equally (" + "; ".join(f"{m.NAME}: {why}" for m, _, why in top)
-                      + "); choose one with --style")
+        fits = "; ".join(f"{m.NAME}: {why}" for m, _, why in top)
+        raise NoStyle(f"the submission fits several styles equally ({fits}); choose one with --style")
     module, _, reason = top[0]
     adapted = module.adapt(ns)
     sources = module.sources(adapted) if hasattr(module, "sources") else \
@@ -172,7 +174,8 @@ def within(applied, check, cases):
 
 
 def undefined(applied, entry, kind, case):
-    """``({item: mask}, why, bound)`` where the course leaves the value open for this case, else ``({}, None, None)``."""
+    """``({item: mask}, why, bound)`` where the course leaves the value open for this case, else
+    ``({}, None, None)``."""
     rule = getattr(applied.module, "UNDEFINED", {}).get((entry.cls, kind))
     if not rule:
         return {}, None, None

@@ -26,7 +26,7 @@ import numpy as np
 from ._base import given, Loss, Module, Optimizer, Parameter, Sequential, Unsupported, floating, scalar, uniform
 
 NAME = "cs231n"
-SUMMARY = "CS231n assignments: affine_forward(x, w, b) -> (out, cache), *_backward(dout, cache), optim.py's update rules"
+SUMMARY = "CS231n assignments: affine_forward(x, w, b) -> (out, cache), *_backward(dout, cache), optim.py's rules"
 
 MARKERS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward", "affine_relu_forward",
            "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt", "layernorm_forward",
@@ -68,12 +68,8 @@ UNDEFINED = {}
 from torch there is a note. CS231n's relu_backward is ``dout * (x > 0)`` (0 at 0, as torch): none."""
 
 
-def _options(case):
-    return {**case.get("kwargs", {})}
-
-
 def _ce_limits(kind, case):
-    kw, args = _options(case), case.get("args", [])
+    kw, args = case.get("kwargs", {}), case.get("args", [])
     if kw.get("reduction", "mean") == "none":
         return "softmax_loss gives the mean loss: no reduction='none'"
     for name in ("weight", "label_smoothing"):
@@ -584,7 +580,7 @@ class LSTMCell(_Recurrent):
 
     def backward(self, grad):
         gh, gc = grad
-        like = self._cache_like = gh if gh is not None else gc
+        like = gh if gh is not None else gc
         gh = np.zeros_like(like) if gh is None else gh
         gc = np.zeros_like(like) if gc is None else gc
         dx, dh, dc, dwx, dwh, db = _need(self.fns, "lstm_step_backward")(gh, gc, self._cache)
@@ -652,10 +648,8 @@ class LSTM(_Sequence):
             raise Unsupported("lstm_forward starts from c0 = 0: no c_0 argument")
         weights = self.course_weights(x.dtype)
         h, self._cache = _need(self.fns, "lstm_forward")(xs, h0, *weights)
-        step, c = self.fns.get("lstm_step_forward"), zeros
-        if step is None:
-            raise Unsupported("c_n needs lstm_step_forward")
-        prev = h0
+        step = _need(self.fns, "lstm_step_forward")  # c_n: lstm_forward returns the hidden states only
+        prev, c = h0, zeros
         for t in range(xs.shape[1]):
             prev, c, _ = step(xs[:, t], prev, c, *weights)
         return self._nt(h), (h[:, -1][None], c[None])

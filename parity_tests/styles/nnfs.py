@@ -290,7 +290,8 @@ def _clipped_target(case):
     x, y = case["args"][0], np.asarray(case["args"][1])
     if y.dtype.kind == "f":
         return {}
-    p = _probabilities(x[None] if x.ndim == 1 else x, 1 if x.ndim > 1 else -1).reshape(-1, x.shape[-1 if x.ndim == 1 else 1])
+    rows = x[None] if x.ndim == 1 else x
+    p = _probabilities(rows, 1).reshape(-1, rows.shape[1])
     target = p[np.arange(len(p)), y.reshape(-1)]
     return {"y": np.asarray(np.any((target < CLIP) | (target > 1 - CLIP)))}
 
