@@ -592,3 +592,43 @@ def test_a_tie_between_styles_asks_for_style():
     with pytest.raises(S.NoStyle, match="several styles equally.*--style"):
         S.choose(ns)
     assert S.choose(ns, style="cs231n").source == {"Linear": ["affine_forward"]}
+
+
+@pytest.mark.parametrize("name, torch_name, kwargs", [
+    ("SGD", "SGD", {"lr": 0.1}), ("RMSprop", "RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-7}),
+    ("Adam", "Adam", {"lr": 0.01, "eps": 1e-7})])
+def test_nnfs_learning_rate_decay_is_the_books_schedule(name, torch_name, kwargs):
+    # the book's lr / (1 + decay * iterations) is torch's optimizer under LambdaLR stepped every update;
+    # not for SGD with momentum, whose book velocity holds -lr * g (the old rates stay in it)
+    ns, rng, decay = S.choose(nnfs()).namespace, np.random.default_rng(15), 0.1
+    w = rng.standard_normal((3, 4))
+    p = ns.Parameter(w.copy())
+    wt = torch.tensor(w.copy(), requires_grad=True)
+    opt = getattr(ns, name)([p], decay=decay, **kwargs)
+    opt_t = getattr(torch.optim, torch_name)([wt], **kwargs)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt_t, lambda t: 1 / (1 + decay * t))
+    for _ in range(6):
+        g = rng.standard_normal((3, 4))
+        p.grad, wt.grad = g.copy(), torch.tensor(g)
+        opt.step()
+        opt_t.step()
+        schedule.step()
+        _close(p.data, wt)
+
+
+def test_cs231n_dropout_with_the_older_drop_probability():
+    def dropout_forward(x, dropout_param):
+        """dropout_param: p: Dropout parameter. We drop each neuron output with probability p."""
+        p = dropout_param["p"]
+        if "seed" in dropout_param:
+            np.random.seed(dropout_param["seed"])
+        if dropout_param["mode"] != "train":
+            return x, (dropout_param, None)
+        mask = ((np.random.rand(*x.shape) >= p) / (1 - p)).astype(x.dtype)
+        return x * mask, (dropout_param, mask)
+
+    layers = cs231n()
+    applied = S.choose(types.SimpleNamespace(dropout_forward=dropout_forward, dropout_backward=layers.dropout_backward))
+    assert "drop each neuron output" in applied.notes["Dropout"]
+    for check in _checks(applied, {"Dropout"}, dtypes=("float64",)):
+        assert run(applied, check)["status"] == "passed", check.id

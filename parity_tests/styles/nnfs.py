@@ -38,8 +38,11 @@ CONVENTIONS = {
     "BCELoss": "Loss_BinaryCrossentropy clips predictions into [1e-7, 1 - 1e-7] (torch clamps the log at "
                "-100): at predictions beyond the clip the book's value stands (a note).",
     "Dropout": "Layer_Dropout(rate): rate is the drop probability, as torch's p.",
-    "SGD": "Optimizer_SGD's decay (lr / (1 + decay * iterations)) is the book's own schedule; the adapter "
-           "passes decay=0 and compares the update rule.",
+    "SGD": "Optimizer_SGD's decay (lr / (1 + decay * iterations)) is the book's own schedule, torch's SGD "
+           "under LambdaLR(lambda t: 1 / (1 + decay * t)) stepped every update; the adapter takes it as the "
+           "extra option decay= (0 for the registry's checks). The same holds for RMSprop and Adam. With "
+           "momentum and decay together the book differs from torch: its velocity holds -lr * grad, so "
+           "earlier learning rates stay in it (torch's buffer holds the gradients, scaled by today's lr).",
     "Adagrad": "Optimizer_Adagrad's decay is torch's lr_decay (lr / (1 + decay * (step - 1))).",
     "RMSprop": "Optimizer_RMSprop's rho is torch's alpha; epsilon and the learning rate are passed explicitly "
                "(the book's defaults differ from torch's).",
@@ -381,7 +384,7 @@ class _Slot:
 
 class _BookOptimizer(Optimizer):
     """One book optimizer per param group; each step is ``pre_update_params``, ``update_params(slot)`` per
-    parameter with a gradient, ``post_update_params``."""
+    parameter with a gradient, ``post_update_params``. ``decay`` (not torch's) is the book's schedule."""
 
     book = None
 
@@ -425,11 +428,11 @@ class _BookOptimizer(Optimizer):
 class SGD(_BookOptimizer):
     """torch.optim.SGD (lr, momentum) on Optimizer_SGD(learning_rate, decay=0, momentum)."""
 
-    OPTIONS = ("lr", "momentum")
-    DEFAULTS = {"lr": 1e-3, "momentum": 0.0}
+    OPTIONS = ("lr", "momentum", "decay")
+    DEFAULTS = {"lr": 1e-3, "momentum": 0.0, "decay": 0.0}
 
     def arguments(self, g):
-        return {"learning_rate": g["lr"], "decay": 0.0, "momentum": g["momentum"]}
+        return {"learning_rate": g["lr"], "decay": g["decay"], "momentum": g["momentum"]}
 
 
 class Adagrad(_BookOptimizer):
@@ -445,21 +448,21 @@ class Adagrad(_BookOptimizer):
 class RMSprop(_BookOptimizer):
     """torch.optim.RMSprop (lr, alpha, eps) on Optimizer_RMSprop(learning_rate, decay=0, epsilon, rho)."""
 
-    OPTIONS = ("lr", "alpha", "eps")
-    DEFAULTS = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8}
+    OPTIONS = ("lr", "alpha", "eps", "decay")
+    DEFAULTS = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "decay": 0.0}
 
     def arguments(self, g):
-        return {"learning_rate": g["lr"], "decay": 0.0, "epsilon": g["eps"], "rho": g["alpha"]}
+        return {"learning_rate": g["lr"], "decay": g["decay"], "epsilon": g["eps"], "rho": g["alpha"]}
 
 
 class Adam(_BookOptimizer):
     """torch.optim.Adam (lr, betas, eps) on Optimizer_Adam(learning_rate, decay=0, epsilon, beta_1, beta_2)."""
 
-    OPTIONS = ("lr", "betas", "eps")
-    DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
+    OPTIONS = ("lr", "betas", "eps", "decay")
+    DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "decay": 0.0}
 
     def arguments(self, g):
-        return {"learning_rate": g["lr"], "decay": 0.0, "epsilon": g["eps"],
+        return {"learning_rate": g["lr"], "decay": g["decay"], "epsilon": g["eps"],
                 "beta_1": g["betas"][0], "beta_2": g["betas"][1]}
 
 
