@@ -155,8 +155,8 @@ def test_loader_skips_imports_that_fail(tmp_path):
 
 CS231N = {"Linear", "ReLU", "Sigmoid", "BatchNorm1d", "LayerNorm", "Dropout", "CrossEntropyLoss", "SGD",
           "RMSprop", "Adam", "Sequential"}
-NNFS = {"Linear", "ReLU", "Sigmoid", "Identity", "Softmax", "Dropout", "CrossEntropyLoss", "MSELoss", "L1Loss",
-        "BCELoss", "SGD", "Adagrad", "RMSprop", "Adam", "Sequential"}
+NNFS = {"Linear", "ReLU", "Sigmoid", "Identity", "Softmax", "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
+        "L1Loss", "BCELoss", "SGD", "Adagrad", "RMSprop", "Adam", "Sequential"}
 NO_BACKWARD = {("cs231n", "Sigmoid")}
 """The course has the forward only (CS231n's sigmoid helper): its backward checks are missing, not failed."""
 
@@ -632,3 +632,33 @@ def test_cs231n_dropout_with_the_older_drop_probability():
     assert "drop each neuron output" in applied.notes["Dropout"]
     for check in _checks(applied, {"Dropout"}, dtypes=("float64",)):
         assert run(applied, check)["status"] == "passed", check.id
+
+
+@pytest.mark.parametrize("style", ["cs231n", "nnfs"])
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+def test_optimizer_resumes_from_its_state_dict(style, name):
+    # the registry's resume case uses options the courses lack; the same resume, with options they have
+    ns = S.choose(cs231n() if style == "cs231n" else nnfs()).namespace
+    cls, kwargs = getattr(ns, name), {"lr": 0.05, **({"momentum": 0.9} if name == "SGD" else {})}
+    rng = np.random.default_rng(16)
+    w, grads = rng.standard_normal((3, 4)), [rng.standard_normal((3, 4)) for _ in range(6)]
+    wt = torch.tensor(w.copy(), requires_grad=True)
+    opt_t = getattr(torch.optim, name)([wt], **kwargs)
+    p = ns.Parameter(w.copy())
+    opt = cls([p], **kwargs)
+    for t, g in enumerate(grads):
+        if t == 3:
+            state = opt.state_dict()
+            opt = cls([p], **kwargs)
+            opt.load_state_dict(state)
+        p.grad, wt.grad = g.copy(), torch.tensor(g)
+        opt.step()
+        opt_t.step()
+        _close(p.data, wt)
+
+
+def test_applied_style_reports_as_data():
+    report = S.choose(cs231n()).report()
+    assert report["style"] == "cs231n" and report["source"]["Adam"] == ["adam"]
+    assert "BatchNorm1d" in report["conventions"] and "Dropout" in report["notes"]
+    assert set(report["conventions"]) <= set(report["source"])

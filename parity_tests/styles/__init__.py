@@ -82,6 +82,14 @@ class Applied:
     scores: dict = field(default_factory=dict)
     module: object = None
 
+    def report(self):
+        """The JSON the report carries: style, reason, scores, each component's ``source``, the conventions of
+        the components present and the notes on this submission (the dropout reading)."""
+        return {"style": self.style, "reason": self.reason, "scores": dict(self.scores),
+                "source": {k: list(v) for k, v in self.source.items()},
+                "conventions": {k: v for k, v in self.conventions.items() if k in self.source},
+                "notes": dict(self.notes)}
+
     def describe(self):
         """The report's paragraph: which style, why, the others' scores, the conventions that apply."""
         others = ", ".join(f"{k} {v}" for k, v in self.scores.items() if k != self.style)

@@ -35,6 +35,8 @@ CONVENTIONS = {
     "CrossEntropyLoss": "Activation_Softmax_Loss_CategoricalCrossentropy on logits, class indices, mean; the "
                         "book clips probabilities at 1e-7, so where the target's probability is below 1e-7 "
                         "the loss follows the book (a note, not a failure).",
+    "NLLLoss": "Loss_CategoricalCrossentropy takes probabilities: the adapter passes exp(log-probabilities) "
+               "and multiplies the gradient by them; the book's clip at 1e-7 applies.",
     "BCELoss": "Loss_BinaryCrossentropy clips predictions into [1e-7, 1 - 1e-7] (torch clamps the log at "
                "-100): at predictions beyond the clip the book's value stands (a note).",
     "Dropout": "Layer_Dropout(rate): rate is the drop probability, as torch's p.",
@@ -282,6 +284,30 @@ class CrossEntropyLoss(Loss):
         return dx * np.asarray(grad_output, dtype=dx.dtype)
 
 
+class NLLLoss(Loss):
+    """torch.nn.NLLLoss (class indices, mean) on Loss_CategoricalCrossentropy, which takes probabilities:
+    the adapter passes p = exp(input) and turns the gradient with respect to p into the one with respect to
+    the log-probabilities (times p)."""
+
+    book = None
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction, weight=weight)
+        self.ignore_index = ignore_index
+
+    def forward(self, logp, y):
+        y = np.asarray(y)
+        if logp.ndim != 2 or np.any(y == self.ignore_index):
+            raise Unsupported("Loss_CategoricalCrossentropy takes (N, C) probabilities and has no ignore_index")
+        self.obj, self._p, self._y = self.book(), np.exp(logp), y
+        return scalar(self.obj.calculate(self._p, y), logp)
+
+    def backward(self, grad_output=1.0):
+        self.obj.backward(self._p, self._y)
+        dx = np.asarray(self.obj.dinputs) * self._p
+        return dx * np.asarray(grad_output, dtype=dx.dtype)
+
+
 def _probabilities(x, dim=1):
     z = np.moveaxis(np.asarray(x, np.float64), dim, -1)
     z = z - z.max(axis=-1, keepdims=True)
@@ -299,6 +325,14 @@ def _clipped_target(case):
     return {"y": np.asarray(np.any((target < CLIP) | (target > 1 - CLIP)))}
 
 
+def _clipped_log_probability(case):
+    logp, y = np.asarray(case["args"][0], np.float64), np.asarray(case["args"][1])
+    if logp.ndim != 2:
+        return {}
+    p = np.exp(logp[np.arange(len(logp)), y])
+    return {"y": np.asarray(np.any((p < CLIP) | (p > 1 - CLIP)))}
+
+
 def _training_loss(case):
     return {"loss": np.asarray(True)}
 
@@ -312,6 +346,7 @@ def _clipped_prediction(case):
 UNDEFINED = {
     ("CrossEntropyLoss", "forward"): (_clipped_target, "where the target's probability is beyond the book's clip "
                                                        "at 1e-7 (course convention: -log(1e-7) at most)"),
+    ("NLLLoss", "forward"): (_clipped_log_probability, "where a probability is beyond the book's clip at 1e-7"),
     ("BCELoss", "forward"): (_clipped_prediction, "where a prediction is beyond the book's clip at 1e-7"),
     ("BCELoss", "backward"): (_clipped_prediction, "where a prediction is beyond the book's clip at 1e-7"),
     **{(name, kind): (_training_loss, "in the training loss: the book clips a confident prediction's "
@@ -361,6 +396,8 @@ LIMITS = {
                                  "initialisation check" if kind == "distribution" else None,
     "CrossEntropyLoss": _ce_limits,
     "MSELoss": _mean_only, "L1Loss": _mean_only, "BCELoss": _bce_limits,
+    "NLLLoss": lambda kind, case: _ce_limits("forward", case) or (
+        "Loss_CategoricalCrossentropy takes (N, C) probabilities" if np.ndim(case["args"][0]) != 2 else None),
     "Dropout": lambda kind, case: "the book's dropout divides by 1 - rate: rate=1 is outside its range"
                                   if case.get("kwargs", {}).get("p") == 1.0 else None,
     "SGD": _only(("lr", "momentum"), "Optimizer_SGD"),
@@ -507,6 +544,7 @@ ADAPTERS = {
     "L1Loss": (L1Loss, "Loss_MeanAbsoluteError", ("calculate", "backward")),
     "BCELoss": (BCELoss, "Loss_BinaryCrossentropy", ("calculate", "backward")),
     "CrossEntropyLoss": (CrossEntropyLoss, "Activation_Softmax_Loss_CategoricalCrossentropy", ("forward", "backward")),
+    "NLLLoss": (NLLLoss, "Loss_CategoricalCrossentropy", ("calculate", "backward")),
     "SGD": (SGD, "Optimizer_SGD", ("pre_update_params", "update_params", "post_update_params")),
     "Adagrad": (Adagrad, "Optimizer_Adagrad", ("pre_update_params", "update_params", "post_update_params")),
     "RMSprop": (RMSprop, "Optimizer_RMSprop", ("pre_update_params", "update_params", "post_update_params")),
