@@ -23,7 +23,8 @@ SHARED = ("sigmoid",)
 this style only beside their ``_derivative``."""
 
 CONVENTIONS = {name: f"{fn}(z) and {fn}_derivative(z), torch's default parameters only"
-               for name, fn in FUNCTIONS.items()}
+               for name, fn in FUNCTIONS.items() if fn != "softmax"}
+CONVENTIONS["Softmax"] = "softmax(z) over the last axis, forward only"
 
 
 def _kink(case):
