@@ -181,10 +181,19 @@ def within(applied, check, cases):
     return kept, left
 
 
+def run(applied, spec, kind, case):
+    """One job on the adapted namespace, as ``kinds.run`` runs it: ``('excluded', why)`` when the case
+    is outside what the course expresses (``limit``)."""
+    from ..kinds import KINDS, run as run_kind
+    entry = types.SimpleNamespace(cls=spec["cls"], category=spec.get("category"), kwargs=spec.get("kwargs", {}))
+    why = limit(applied, entry, KINDS[kind].name, case)
+    return ("excluded", why) if why else run_kind(applied.namespace, spec, kind, case)
+
+
 def undefined(applied, entry, kind, case):
     """``({item: mask}, why, bound)`` where the course leaves the value open for this case, else
-    ``({}, None, None)``."""
-    rule = getattr(applied.module, "UNDEFINED", {}).get((entry.cls, kind))
+    ``({}, None, None)``; ``applied`` is an ``Applied`` or the style module itself."""
+    rule = getattr(getattr(applied, "module", applied), "UNDEFINED", {}).get((entry.cls, kind))
     if not rule:
         return {}, None, None
     where, why, bound = (*rule, None)[:3]
