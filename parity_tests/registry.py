@@ -431,6 +431,36 @@ def small_cnn(dtype, rng):
             _layer("Flatten"), _layer("Linear", in_features=32, out_features=10, dtype=dtype)]
 
 
+TEXT = """a twin is checked against its twin, step by step; a gradient that is right at every step
+keeps both trajectories together, and one that is wrong at a single step parts them for good. the
+network reads one character at a time and guesses the next, so the loss it starts from is the log of
+the number of characters it knows."""
+"""The language model's text: next-character prediction over its own alphabet."""
+
+
+def language_model_domain(steps=50, batch_size=8, length=16, embed=8, hidden=16):
+    """An Embedding-LSTM-Linear language model on ``TEXT``: ``steps`` SGD steps on random windows of
+    ``length`` characters, starting weights in torch's initialisation."""
+    def domain(rng, dtype):
+        alphabet = sorted(set(TEXT))
+        ids = np.array([alphabet.index(ch) for ch in TEXT])
+        starts = np.arange(0, len(ids) - length - 1, 3)
+        tokens = np.stack([ids[s:s + length + 1] for s in starts]).astype(np.int64)
+        v, bound = len(alphabet), 1 / np.sqrt(hidden)
+        state = {"0.weight": rng.standard_normal((v, embed))}
+        for name, shape in (("weight_ih_l0", (4 * hidden, embed)), ("weight_hh_l0", (4 * hidden, hidden)),
+                            ("bias_ih_l0", (4 * hidden,)), ("bias_hh_l0", (4 * hidden,))):
+            state[f"1.{name}"] = rng.uniform(-bound, bound, shape)
+        state["2.weight"] = rng.uniform(-bound, bound, (v, hidden))
+        state["2.bias"] = rng.uniform(-bound, bound, v)
+        batches = [rng.choice(len(tokens), batch_size, replace=False) for _ in range(steps)]
+        return [{"name": f"{steps} steps, batch {batch_size} x {length} characters, vocabulary {v}",
+                 "tokens": tokens, "vocab": v, "embed": embed, "hidden": hidden, "dtype": np.dtype(dtype),
+                 "state": {k: a.astype(dtype) for k, a in state.items()}, "batches": batches,
+                 "optimizer": {"lr": 0.5, "momentum": 0.9}}]
+    return domain
+
+
 def layer_norm_mlp(dtype, rng):
     return [_layer("Linear", in_features=30, out_features=32, dtype=dtype), _layer("LayerNorm", normalized_shape=32, dtype=dtype),
             _layer("Tanh"), _layer("Linear", in_features=32, out_features=16, dtype=dtype),
@@ -745,6 +775,7 @@ REGISTRY += [
     Entry("CNN-BatchNorm2d-SGD", "model", "Sequential",
           model_domain(small_cnn, {"lr": 0.05, "momentum": 0.9}, steps=60, batch_size=32, data=_digit_images),
           kinds=("model",), tol={("float32", "model"): {"rtol": 1e-4, "atol": 1e-4}}),
+    Entry("LSTM-language-model-SGD", "model", "LSTM", language_model_domain(), kinds=("language_model",)),
 ]
 
 from .registry_conv import ENTRIES as _CONVOLUTION  # noqa: E402 -- the entries build on the helpers above
