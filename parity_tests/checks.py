@@ -95,13 +95,18 @@ def _judge_item(kind, got, want, tol):
     return kind.judge(got, want, tol)
 
 
-def judge(check, prepared, results, explain=None):
+def judge(check, prepared, results, explain=None, style=None):
     """Compare each case's outputs with torch's; the record holds the worst errors over all of them.
 
     ``explain(check, case, key, got, want, message)``, when given, names a likely cause of a failure
     from the numbers (``causes.explain``): ``got`` and ``want`` are the dicts of outputs and ``key`` the
     item that differs (all None when the implementation's side did not run to the end). What it
     returns goes into the record as ``likely_cause``.
+
+    ``style`` (a style module, or an ``Applied`` style) marks the points its course leaves undefined:
+    a difference from torch there is a note, not a failure (``styles.honour``). A case the course
+    cannot express comes back ``excluded`` and is left out with its reason; a check whose every case is
+    left out is missing.
     """
     kind = KINDS[check.kind_id]
     tol = check.tolerance()
@@ -114,9 +119,12 @@ def judge(check, prepared, results, explain=None):
         return rec
 
     worst_abs = worst_rel = 0.0
-    worst_tol, notes = dict(tol), []
+    worst_tol, notes, style_notes, excluded = dict(tol), [], [], []
     for (case, before), (status, out) in zip(prepared, results):
         where = f"case '{case['name']}'"
+        if status == "excluded":
+            excluded.append(f"{where}: {out}")
+            continue
         if status != "ok":
             return fail(status, case, f"{where}: {out}")
         if not isinstance(out, dict):
@@ -125,6 +133,12 @@ def judge(check, prepared, results, explain=None):
             want = kind.after(spec, case, check.dtype, out, before) if kind.after else before
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             return fail("failed", case, f"{where}: its outputs could not be judged ({type(exc).__name__}: {exc})")
+        if style is not None:
+            from . import styles
+            masks, why, bound = styles.undefined(style, check.entry, check.kind, case)
+            if masks:
+                out, more = styles.honour(out, want, masks, why, bound)
+                style_notes += [f"{where}, {n}" for n in more]
         for key, expected in want.items():
             if key not in out:
                 return fail("failed", case, f"{where}: no '{key}' was produced", key, out, want)
@@ -138,23 +152,33 @@ def judge(check, prepared, results, explain=None):
                 worst_rel, worst_tol["rtol"] = v.max_rel, v.rtol
             if v.note:
                 notes.append(f"{where}, item '{key}': {v.note}")
-    rec = record(check, "passed", "\n".join(notes), worst_abs, worst_rel, worst_tol)
+    if excluded and len(excluded) == len(prepared):
+        rec = record(check, "missing", "left out: the course's API cannot express these cases: " + "; ".join(excluded))
+    else:
+        left = [f"left out {e}" for e in excluded]
+        rec = record(check, "passed", "\n".join(notes + style_notes + left), worst_abs, worst_rel, worst_tol)
+    if style is not None:
+        rec["style_notes"] = style_notes
     if explain:
         rec["likely_cause"] = None
     return rec
 
 
 class InProcess:
-    """Runs the implementation's side here: for scratch and other trusted code."""
+    """Runs the implementation's side here: for scratch and other trusted code (``applied``: a style's
+    ``Applied`` whose namespace is checked, its cases outside the course left out)."""
 
-    def __init__(self, impl):
-        self.impl = impl
+    def __init__(self, impl, applied=None):
+        self.impl, self.applied = impl, applied
 
     def run(self, jobs):
+        if self.applied is not None:
+            from . import styles
+            return [styles.run(self.applied, spec, kind, case) for spec, kind, case in jobs]
         return [kinds.run(self.impl, spec, kind, case) for spec, kind, case in jobs]
 
 
-def run_checks(checks, executor, progress=None, explain=None, prepared=None):
+def run_checks(checks, executor, progress=None, explain=None, prepared=None, style=None):
     """Run ``checks`` through ``executor`` and return their records, in order (``explain``: see ``judge``).
 
     ``prepared`` maps a check's id to its ``prepare`` when already made (the cases and torch's answers are
@@ -169,7 +193,7 @@ def run_checks(checks, executor, progress=None, explain=None, prepared=None):
         results = flat[start:start + len(pairs)]
         start += len(pairs)
         try:
-            records.append(judge(check, pairs, results, explain))
+            records.append(judge(check, pairs, results, explain, style))
         except Exception as exc:  # noqa: BLE001 -- a harness fault becomes an 'error' record, not a crash
             records.append(record(check, "error", f"torch side raised {type(exc).__name__}: {exc}"))
             if explain:

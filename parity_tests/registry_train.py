@@ -132,10 +132,15 @@ def _fit_case(case, dtype):
     return out
 
 
-def fit_domain(*names, cases=FIT_CASES):
-    """The named cases, for ``dtype`` (the random generator is not used: each case draws its own data)."""
+def fit_domain(*names, cases=FIT_CASES, penalty=None):
+    """The named cases, for ``dtype`` (the random generator is not used: each case draws its own data);
+    with ``penalty``, only that penalty of a case's penalties."""
     def domain(rng, dtype):
-        return [_fit_case(c, dtype) for c in cases if c["name"] in names]
+        out = [_fit_case(c, dtype) for c in cases if c["name"] in names]
+        for case in out if penalty else ():
+            case["penalties"] = [(n, kw) for n, kw in case["penalties"] if n == penalty]
+            case["name"] += f", {penalty} only"
+        return out
     return domain
 
 
@@ -143,7 +148,8 @@ def _entries():
     from .registry import Entry
     return [Entry("fit", "trainer", "fit", fit_domain("no-shuffle-scheduler"), kinds=("fit",)),
             Entry("EarlyStopping", "trainer", "EarlyStopping", fit_domain("early-stop-restore"), kinds=("fit",)),
-            Entry("L1Penalty-L2Penalty", "trainer", "L2Penalty", fit_domain("penalties"), kinds=("fit",)),
+            Entry("L1Penalty", "trainer", "L1Penalty", fit_domain("penalties", penalty="L1Penalty"), kinds=("fit",)),
+            Entry("L2Penalty", "trainer", "L2Penalty", fit_domain("penalties", penalty="L2Penalty"), kinds=("fit",)),
             Entry("Diagnostics", "trainer", "Diagnostics", fit_domain("classifier-metric-diagnostics",
                                                                                   "dead-units-diagnostics"), kinds=("fit",)),
             Entry("LRFinder", "trainer", "LRFinder", fit_domain(*(c["name"] for c in LR_RANGE_CASES),

@@ -403,8 +403,9 @@ WRONG = {
     "Dropout that never drops, its mask replayed": ("Dropout", DropoutNeverDrops, "Dropout", ("forward",)),
     "Linear assigns .grad instead of adding": ("Linear", LinearAssignsGrad, "Linear", ("param_grad",)),
     "EarlyStopping that does not restore": ("EarlyStopping", NoRestore, "EarlyStopping", ("fit",)),
-    "L2Penalty on biases": ("L2Penalty", L2OnBiases, "L1Penalty-L2Penalty", ("fit",)),
-    "L2Penalty without its factor": ("L2Penalty", L2NoFactor, "L1Penalty-L2Penalty", ("fit",)),
+    "L2Penalty on biases": ("L2Penalty", L2OnBiases, "L2Penalty", ("fit",)),
+    "L2Penalty without its factor": ("L2Penalty", L2NoFactor, "L2Penalty", ("fit",)),
+    "L1Penalty without its factor": ("L1Penalty", L1NoFactor, "L1Penalty", ("fit",)),
     "LRFinder that leaves the model changed": ("LRFinder", NoRestoreFinder, "LRFinder", ("fit",)),
     "Diagnostics dead units over the wrong axis": ("Diagnostics", DeadOverSamples, "Diagnostics", ("fit",)),
 }

@@ -92,6 +92,7 @@ SECTIONS = {
     "scheduler": ("learning-rate schedulers: step() once per epoch", None),
     "utility": ("utilities: in place on p.grad", None),
     "init": ("initialisation: fill the array in place and return it; rng is a numpy Generator", None),
+    "trainer": ("training: the fit loop, its callbacks and penalties, the LR range test, diagnostics", None),
 }
 
 
@@ -135,6 +136,12 @@ def _stub_function(name, obj, indent=""):
             f'{indent}    raise NotImplementedError("{where}")\n')
 
 
+def _scratch(name):
+    """scratch's object of that contract name: at its top level, or in ``scratch.train``."""
+    import scratch
+    return getattr(scratch, name, None) or getattr(scratch.train, name)
+
+
 def render():
     """The template's source text."""
     import scratch
@@ -165,7 +172,7 @@ def render():
             if entry.cls in done:
                 continue
             done.add(entry.cls)
-            obj = getattr(scratch, entry.cls)
+            obj = _scratch(entry.cls)
             stubs.append(_stub_class(entry.cls, obj, base) if inspect.isclass(obj) else _stub_function(entry.cls, obj))
         if not stubs:
             continue
@@ -178,5 +185,5 @@ def render():
     for entry in REGISTRY:
         if entry.cls not in done and entry.cls != "init":
             done.add(entry.cls)
-            text += "\n\n" + _stub_class(entry.cls, getattr(scratch, entry.cls), "Module")
+            text += "\n\n" + _stub_class(entry.cls, _scratch(entry.cls), "Module")
     return text

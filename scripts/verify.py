@@ -43,6 +43,11 @@ def add_parser(sub):
     p.add_argument("--out", metavar="DIR", default="verify-reports",
                    help="for several submissions: the folder for their reports and summary.csv")
     p.add_argument("--template", metavar="FILE", help="write the starter template for students to FILE and exit")
+    from parity_tests.styles import BUILT_IN
+
+    p.add_argument("--style", choices=BUILT_IN,
+                   help="the course style of the submission (default: detected from the names it defines)")
+    p.add_argument("--adapter", metavar="FILE", help="an instructor's style file (see docs/adapter_example.py)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr for a folder of submissions")
     add_cluster_arguments(p)
     p.set_defaults(run=run)
@@ -106,10 +111,12 @@ def _one_torch_thread():
         torch.set_num_threads(threads)
 
 
-def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, import_timeout=None):
+def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, import_timeout=None, style=None,
+               adapter=None):
     """The report of one submission: the report's JSON (docs/ARCHITECTURE.md) plus ``present``, ``import_error`` and ``seconds``.
 
     ``timeout`` is per case, ``import_timeout`` for importing the submission (see ``Sandbox``).
+    ``style`` and ``adapter`` (``--style``, ``--adapter``) are recorded in the report as ``style_asked``.
     """
     from parity_tests import causes
     from parity_tests.checks import record, run_checks, summary
@@ -133,7 +140,8 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
                 rec["likely_cause"] = causes.explain(check, None, message=rec["message"])
                 records.append(rec)
     return {"impl": str(path), "versions": versions(), "present": present, "import_error": import_error,
-            "checks": records, "summary": summary(records), "seconds": round(time.monotonic() - start, 2)}
+            "style_asked": {"style": style, "adapter": adapter}, "checks": records, "summary": summary(records),
+            "seconds": round(time.monotonic() - start, 2)}
 
 
 def _status(statuses):
@@ -241,7 +249,9 @@ def run(args):
     points = load_points(args.points)
     submissions = find_submissions(args.paths, one=bool(args.gradescope))
     checks = select(args.only)
-    options = {"timeout": args.timeout, "memory_mb": args.memory}
+    if args.adapter:
+        check_path(args.adapter, "--adapter")
+    options = {"timeout": args.timeout, "memory_mb": args.memory, "style": args.style, "adapter": args.adapter}
     if len(submissions) == 1:
         from parity_tests.sandbox import SYNTAX_ERROR
 
