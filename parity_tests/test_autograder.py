@@ -105,8 +105,33 @@ def test_run_autograder_says_why_when_nothing_can_be_graded(autograder_zip, tmp_
 
 def test_autograder_refuses_a_setting_verify_does_not_have(tmp_path, capsys):
     from scripts.autograder import _verify_options
-    if "--style" in _verify_options():
-        pytest.skip("this verify has --style")
-    assert main(["autograder", "--out", str(tmp_path / "a.zip"), "--style", "cs231n"]) == 2
-    assert "--style" in capsys.readouterr().err
+    if "--allow-import" in _verify_options():
+        pytest.skip("this verify has --allow-import")
+    assert main(["autograder", "--out", str(tmp_path / "a.zip"), "--allow-import", "scipy"]) == 2
+    assert "--allow-import" in capsys.readouterr().err
     assert not (tmp_path / "a.zip").exists()
+
+
+def test_autograder_refuses_a_style_verify_would_refuse(tmp_path, capsys):
+    assert main(["autograder", "--out", str(tmp_path / "a.zip"), "--style", "no-such-style"]) == 2
+    assert "--style 'no-such-style'" in capsys.readouterr().err
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_autograder_passes_the_style_and_carries_the_adapter(tmp_path, capsys):
+    from scripts.autograder import _verify_options
+    styles = _verify_options().get("--style")
+    if not styles:
+        pytest.skip("this verify has no --style")
+    style = sorted(styles)[0]
+    adapter = tmp_path / "my_adapter.py"
+    adapter.write_text("# an instructor's style file\n")
+    wheel = tmp_path / "twinnet-0.1.0-py3-none-any.whl"  # a stand-in: building one is tested above
+    wheel.write_bytes(b"PK")
+    out = tmp_path / "a.zip"
+    assert main(["autograder", "--out", str(out), "--style", style, "--adapter", str(adapter),
+                 "--wheel", str(wheel)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        run = archive.read("run_autograder").decode()
+        assert archive.read("adapter.py").decode() == "# an instructor's style file\n"
+    assert f"settings=(--style {style})" in run and '--adapter "$SOURCE/adapter.py"' in run

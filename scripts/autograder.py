@@ -10,8 +10,8 @@ The zip holds what Gradescope's Ubuntu image needs and nothing it has to fetch f
   (default root /autograder; a ``.py`` file, a notebook or a package folder) and writes
   ``$AUTOGRADER_ROOT/results/results.json``, with a results file that says what went wrong when the
   submission cannot be graded at all;
-- the course's settings: ``points.json`` (``--points``), the style and the allowed imports (baked into
-  ``run_autograder``'s command line), ``constraints.txt`` and the twinnet wheel.
+- the course's settings: ``points.json`` (``--points``), ``adapter.py`` (``--adapter``), the style and
+  the allowed imports (baked into ``run_autograder``'s command line), ``constraints.txt`` and the wheel.
 """
 import json
 import os
@@ -68,6 +68,9 @@ settings=({settings})
 if [ -f "$SOURCE/points.json" ]; then
     settings+=(--points "$SOURCE/points.json")
 fi
+if [ -f "$SOURCE/adapter.py" ]; then
+    settings+=(--adapter "$SOURCE/adapter.py")
+fi
 log="$(mktemp)"
 "${{twinnet[@]}}" verify "$ROOT/submission" --gradescope "$RESULTS" "${{settings[@]}}" 2>"$log"
 status=$?
@@ -100,6 +103,8 @@ def add_parser(sub):
     p.add_argument("--out", metavar="FILE", default="autograder.zip", help="the zip to write (default autograder.zip)")
     p.add_argument("--points", metavar="FILE", help="JSON of points by category or component, as verify's --points")
     p.add_argument("--style", metavar="S", help="the submissions' style, passed to twinnet verify --style")
+    p.add_argument("--adapter", metavar="FILE",
+                   help="an instructor's style file, put in the zip and passed to twinnet verify --adapter")
     p.add_argument("--allow-import", metavar="M", action="append", default=[],
                    help="a module submissions may import, passed to twinnet verify --allow-import (repeatable)")
     p.add_argument("--only", metavar="PATTERN", help="grade only the checks matching PATTERN (as verify's --only)")
@@ -108,14 +113,15 @@ def add_parser(sub):
 
 
 def _verify_options():
-    """The option strings ``twinnet verify`` accepts: a setting it does not know is refused here."""
+    """The options ``twinnet verify`` accepts, each with its choices (None: any value): a setting it does
+    not know, or a value it would refuse, is refused here rather than on Gradescope."""
     import argparse
 
     from . import verify
     parser = argparse.ArgumentParser()
     verify.add_parser(parser.add_subparsers())
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["verify"]
-    return {s for action in sub._actions for s in action.option_strings}
+    return {s: action.choices for action in sub._actions for s in action.option_strings}
 
 
 def settings(args):
@@ -128,10 +134,18 @@ def settings(args):
         chosen += ["--allow-import", module]
     if args.only:
         chosen += ["--only", args.only]
-    for option in dict.fromkeys(chosen[::2]):
+    if args.adapter:
+        chosen += ["--adapter", args.adapter]
+    for option, value in zip(chosen[::2], chosen[1::2]):
         if option not in known:
             raise UsageError(f"{option}: this twinnet's verify has no {option} option, so the autograder could not "
                              f"pass it on")
+        if known[option] is not None and value not in known[option]:
+            raise UsageError(f"{option} {value!r}: twinnet verify takes one of {', '.join(map(str, known[option]))}")
+    if args.adapter:
+        from .impl import check_path
+        check_path(args.adapter, "--adapter")
+        chosen = chosen[:-2]  # the file travels in the zip as adapter.py; run_autograder passes it
     if args.only:
         from .verify import select
         select(args.only)
@@ -169,7 +183,7 @@ def _add(archive, name, text, executable=False):
     archive.writestr(info, text)
 
 
-def build(out, points=None, options=(), wheel=None):
+def build(out, points=None, options=(), wheel=None, adapter=None):
     """Write the autograder zip to ``out``; return the names it holds."""
     from .cli import version
     from .gradescope import load_points
@@ -191,6 +205,8 @@ def build(out, points=None, options=(), wheel=None):
                      if (ROOT / "constraints.txt").exists() else "torch==2.13.0\n")
                 if points:
                     _add(archive, "points.json", json.dumps(json.loads(Path(points).read_text()), indent=1) + "\n")
+                if adapter:
+                    _add(archive, "adapter.py", Path(adapter).read_text())
                 archive.write(wheel, wheel.name)
                 names = archive.namelist()
             os.chmod(partial, 0o666 & ~_umask())  # as open() would have made it
@@ -205,7 +221,7 @@ def run(args):
     if Path(args.out).suffix != ".zip":
         raise UsageError(f"--out: {args.out} should end in .zip (Gradescope takes a zip)")
     options = settings(args)
-    names = build(args.out, args.points, options, args.wheel)
+    names = build(args.out, args.points, options, args.wheel, args.adapter)
     print(f"wrote {args.out}: {', '.join(names)}")
     print("upload it as the autograder of a Gradescope programming assignment (Ubuntu base image); students "
           "submit one .py file, notebook or package folder")
