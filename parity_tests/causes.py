@@ -318,6 +318,96 @@ def at_kinks(ev):
     return np.all(np.isin(ev.x[ev.bad], np.array(kinks, dtype=ev.x.dtype).astype(np.float64)))
 
 
+def _pair(v, d):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * d
+
+
+def _coverage(n, k, stride, pad, dilation=1):
+    """How many windows cover each of ``n`` positions along one axis."""
+    count = np.zeros(n, dtype=int)
+    out = (n + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    for w in range(max(out, 0)):
+        for j in range(k):
+            p = w * stride - pad + j * dilation
+            if 0 <= p < n:
+                count[p] += 1
+    return count
+
+
+def overlapping_windows(ev):
+    """A pooling or convolution backward wrong only where two windows or more cover the input."""
+    if ev.kind != "backward" or ev.component not in ("MaxPool2d", "AvgPool2d", "Conv1d", "Conv2d") \
+            or ev.arrays is None or not ev.bad.any() or not isinstance(ev.input, np.ndarray):
+        return False
+    d = 1 if ev.component == "Conv1d" else 2
+    kw = ev.kwargs
+    k = _pair(kw.get("kernel_size"), d)
+    stride = _pair(kw.get("stride") or (k if "Pool" in ev.component else 1), d)
+    pad = kw.get("padding", 0)
+    if isinstance(pad, str):
+        return False
+    pad, dil = _pair(pad, d), _pair(kw.get("dilation", 1), d)
+    shape = ev.input.shape[-d:]
+    covered = np.ones((1,) * d, dtype=int)
+    for axis in range(d):
+        c = _coverage(shape[axis], k[axis], stride[axis], pad[axis], dil[axis])
+        covered = covered * c.reshape((-1,) + (1,) * (d - 1 - axis))
+    many = np.broadcast_to(covered > 1, ev.bad.shape)
+    return bool(many.any() and np.all(many[ev.bad]))
+
+
+def _torch_forward(ev, state):
+    """torch's forward output of the failing case with the state dict ``state`` instead of the case's."""
+    import reference
+    from .kinds import _torch as T
+    module = reference.torch_module(ev.component, ev.kwargs, ev.want.dtype)
+    reference.load_into_torch(module, state)
+    out = module(*T.tensors(ev.case["args"]))
+    return (out[0] if isinstance(out, tuple) else out).detach().numpy().astype(np.float64)
+
+
+def _forward_with(transform):
+    """A forward that equals torch's with its weights changed by ``transform(state)``: the mistake it names."""
+    def test(ev):
+        if ev.kind != "forward" or ev.arrays is None or "state" not in ev.case or not ev.bad.any():
+            return False
+        changed = transform(ev.component, {k: np.asarray(v) for k, v in ev.case["state"].items()})
+        if changed is None:
+            return False
+        g, _ = ev.arrays
+        alt = _torch_forward(ev, changed)
+        return alt.shape == g.shape and not _mismatch(g, alt, ev.tol).any()
+    return test
+
+
+def _flipped(component, state):
+    if component not in ("Conv1d", "Conv2d"):
+        return None
+    d = 1 if component == "Conv1d" else 2
+    return {**state, "weight": np.ascontiguousarray(np.flip(state["weight"], axis=tuple(range(-d, 0))))}
+
+
+def _ifog(component, state):
+    """LSTM weights with the gates in the order i, f, o, g: what a forward that reads them as i, f, g, o computes."""
+    if component not in ("LSTM", "LSTMCell"):
+        return None
+    def swap(a):
+        i, f, g, o = np.split(a, 4, axis=0)
+        return np.concatenate([i, f, o, g], axis=0)
+    return {k: swap(v) if k.startswith(("weight_", "bias_")) else v for k, v in state.items()}
+
+
+def embedding_repeats(ev):
+    """An embedding weight gradient wrong only in rows whose index appears more than once."""
+    if ev.component != "Embedding" or ev.key != "grad.weight" or ev.arrays is None or not ev.bad.any():
+        return False
+    idx = np.asarray(ev.case["args"][0]).ravel()
+    rows, counts = np.unique(idx % ev.want.shape[0], return_counts=True)
+    repeated = np.zeros(ev.want.shape[0], dtype=bool)
+    repeated[rows[counts > 1]] = True
+    return bool(np.all(repeated[np.any(ev.bad, axis=1)]))
+
+
 def sign_only(sign):
     def test(ev):
         return ev.x is not None and ev.bad.any() and np.all(np.sign(ev.x[ev.bad]) == sign)
@@ -436,6 +526,18 @@ CAUSES = [
           "inf or NaN for probabilities of exactly 0 or 1: torch clamps each log at -100 in BCELoss"),
     Cause("non-finite", nonfinite,
           "inf or NaN where torch is finite: log(0), 0/0 or exp overflow; use the numerically stable form"),
+    Cause("overlapping windows", overlapping_windows,
+          "wrong only where windows overlap (stride < kernel_size): every window's gradient must be added into "
+          "grad_x (np.add.at, or +=), not assigned, so a position in two windows gets both"),
+    Cause("flipped kernel", _forward_with(_flipped),
+          "the output of a true convolution, with the kernel flipped: torch's Conv computes a cross-correlation, "
+          "out[i] = sum_j w[j] x[i + j], with the weight as it is"),
+    Cause("LSTM gate order", _forward_with(_ifog),
+          "the gates read in another order: torch's LSTM stacks its weights as input, forget, cell (g), output "
+          "(i, f, g, o); CS231n's lstm_step_forward uses i, f, o, g"),
+    Cause("embedding repeated indices", embedding_repeats,
+          "wrong only in rows whose index appears more than once: the weight gradient must add every "
+          "occurrence (np.add.at(grad, indices, grad_y)); fancy-index assignment keeps only the last"),
     Cause("derivative at the kink", at_kinks,
           "wrong only at the kinks (x exactly 0, min_val/max_val, Softplus's threshold): the value or derivative "
           "there must be torch's (ReLU'(0) = 0, LeakyReLU'(0) = negative_slope, ELU'(0) = alpha, Hardtanh' = 0 at "

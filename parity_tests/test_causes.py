@@ -97,6 +97,25 @@ def _perturb_first_update(params, init):
     return params
 
 
+def twin(check_id, name, wrong):
+    """``find``'s answer for the first failing case of a real wrong twin (``test_conv_layers``'s and
+    ``test_recurrent_layers``'s classic mistakes) run through the check."""
+    def example():
+        from . import test_conv_layers, test_recurrent_layers
+        from .checks import InProcess, run_checks
+        from .wrong import swap
+        cls = getattr(test_conv_layers, wrong, None) or getattr(test_recurrent_layers, wrong)
+        found = []
+
+        def explain(*evidence, **named):
+            found.append(causes.find(*evidence, **named))
+            return None
+        rec = run_checks(plan(check_id), InProcess(swap(name, cls)), explain=explain)[0]
+        assert rec["status"] == "failed", rec
+        return found[0]
+    return example
+
+
 EXAMPLES = {
     "returned None": bent("ReLU-forward-float64", 0, lambda w, case: None),
     "returned a list": bent("ReLU-forward-float64", 0, lambda w, case: w.tolist()),
@@ -144,6 +163,10 @@ EXAMPLES = {
     "endless loop": said("ReLU-forward-float64",
                          "the submission did not finish within 2 s during this check (an endless loop?)"),
     "memory": said("ReLU-forward-float64", "raised MemoryError: Unable to allocate 2.98 GiB"),
+    "overlapping windows": twin("MaxPool2d-backward-float64", "MaxPool2d", "MaxPoolAssigns"),
+    "flipped kernel": twin("Conv2d-forward-float64", "Conv2d", "ConvFlipped"),
+    "LSTM gate order": twin("LSTM-forward-float64", "LSTM", "LSTMGatesIFOG"),
+    "embedding repeated indices": twin("Embedding-param_grad-float64", "Embedding", "EmbeddingAssigns"),
 }
 
 
