@@ -10,10 +10,9 @@ WRONG = ROOT / "parity_tests" / "fixtures" / "mutants" / "relu_kink.py"
 
 
 def _pytest(tmp_path, *args):
-    """pytest in a folder outside the source tree; ``-p parity_tests.plugin`` does what the installed
-    ``pytest11`` entry point does (the test environment may hold an older install without it)."""
+    """pytest in a folder outside the source tree: the option comes from the installed ``pytest11`` entry point."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "parity_tests.plugin", "--pyargs", "parity_tests",
+    return subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "parity_tests",
                            "-p", "no:cacheprovider", "-o", "addopts=",
                            "-v", "-rs", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
