@@ -116,6 +116,35 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x):
         x, windows = self._windows(x, -np.inf)
+        if np.isnan(x).any():
+            y, self.indices = self._first_max_nan(x, windows)
+        else:
+            # one pass per kernel offset, in the window's scan order: offset t wins where it is strictly
+            # greater than the best so far, so the first maximum keeps its place (torch's choice at ties),
+            # and as t only grows, the winning offset is the largest t that won
+            y = np.array(windows[..., 0, 0])
+            kind = np.uint8 if self.k[0] * self.k[1] < 256 else np.intp
+            pick = np.zeros(y.shape, dtype=kind)
+            for t, (a, b) in enumerate(np.ndindex(*self.k)):
+                if t:
+                    v = windows[..., a, b]
+                    won = (v > y).astype(kind)
+                    won *= kind(t)
+                    np.maximum(pick, won, out=pick)
+                    np.maximum(y, v, out=y)
+            w = x.shape[3]
+            offsets = np.array([a * self.d[0] * w + b * self.d[1] for a, b in np.ndindex(*self.k)], dtype=np.int64)
+            base = (np.arange(self.out[0]) * self.s[0] - self.p[0])[:, None] * w + \
+                np.arange(self.out[1]) * self.s[1] - self.p[1]
+            self.indices = base + offsets[pick]
+            if np.isneginf(y).any():
+                self.indices = self._first_max_nan(x, windows)[1]
+        y = self._unbatch(np.ascontiguousarray(y))
+        return (y, self._unbatch(self.indices)) if self.return_indices else y
+
+    def _first_max_nan(self, x, windows):
+        """``(y, indices)`` by torch's rules where they need the whole window: a NaN wins (the last NaN of
+        the window), and a window of -inf picks its first input cell."""
         kh, kw = self.k
         flat = windows.reshape(windows.shape[:4] + (kh * kw,))
         pick = np.argmax(flat, axis=-1)
@@ -137,9 +166,7 @@ class MaxPool2d(_Pool2d):
             has = nan.any(axis=-1)
             rows = np.where(has, np.arange(self.out[0])[:, None] * self.s[0] + a * self.d[0] - self.p[0], rows)
             cols = np.where(has, np.arange(self.out[1]) * self.s[1] + b * self.d[1] - self.p[1], cols)
-        self.indices = (rows * x.shape[3] + cols).astype(np.int64)
-        y = self._unbatch(np.ascontiguousarray(y))
-        return (y, self._unbatch(self.indices)) if self.return_indices else y
+        return y, (rows * x.shape[3] + cols).astype(np.int64)
 
     def backward(self, grad_y):
         if isinstance(grad_y, tuple):                # (grad of y, None for the indices)
