@@ -43,7 +43,7 @@ def test_bench_json(fast, tmp_path, capfd):
         assert run["repeats"] == 3 and run["scratch_peak_mib"] > 0 and run["torch_peak_mib"] > 0
         assert run["param_max_rel_diff"] < (1e-3 if run["dtype"] == "float32" else 1e-10)
     assert [t["target"] for t in report["targets"]] == [
-        "train_step ratio <= 1.0 at every size", "train_step ratio <= 0.3 at the tiny size"]
+        "train_step ratio <= 1.0 at every MLP size", "train_step ratio <= 0.3 at the tiny size"]
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
