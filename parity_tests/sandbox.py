@@ -432,7 +432,11 @@ def _site_of(name):
 
 
 def _copy_submission(path, dest):
-    """Copy the submission (never following links) into ``dest``; a UsageError-like ImportFailure when too big."""
+    """Copy the submission (never following links) into ``dest``; an ImportFailure when it is too big.
+
+    Beside a single file, its helper modules (``_*.py``: never submissions themselves in a folder run)
+    come too, so ``from _helpers import x`` works; other submissions of the folder stay out of view.
+    """
     total = 0
     if os.path.isdir(path):
         for folder, dirs, files in os.walk(path):
@@ -451,6 +455,12 @@ def _copy_submission(path, dest):
         shutil.copytree(path, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     else:
         shutil.copy(path, target, follow_symlinks=False)
+        folder = os.path.dirname(path)
+        for name in sorted(os.listdir(folder)):
+            helper = os.path.join(folder, name)
+            if name.startswith("_") and name.endswith(".py") and name != "__init__.py" and os.path.isfile(helper) \
+                    and not os.path.islink(helper) and os.path.getsize(helper) < MAX_SUBMISSION // 64:
+                shutil.copy(helper, os.path.join(dest, name))
     for folder, dirs, files in os.walk(dest):
         os.chmod(folder, 0o755)
         for name in files:
@@ -621,7 +631,8 @@ class Sandbox:
             raise ImportFailure(f"could not be started: the sandbox could not be set up ({why})")
         self.init_pid = int(first.split()[1])
         setup = {"path": child_path, "names": self.names, "memory_mb": self.memory_mb, "cpu_s": self.cpu_s,
-                 "max_output": self.max_output, "allow": list(self.allow)}
+                 "max_output": self.max_output, "allow": list(self.allow),
+                 "own": sorted(n[:-3] for n in os.listdir(os.path.join(self._stage, "work")) if n.endswith(".py"))}
         try:
             answer = self._ask(setup, "", self._budget(self.import_timeout))
         except _Gone as exc:

@@ -92,7 +92,9 @@ def main():
     for name in [m for m in sys.modules if m == "parity_tests" or m.startswith("parity_tests.")]:
         del sys.modules[name]  # a submission importing them gets nothing (the policy refuses the name)
     limit(setup["memory_mb"], setup["cpu_s"])
-    policy = Policy(setup.get("allow", ()), own={"_twinnet_impl"})
+    policy = Policy(setup.get("allow", ()), own={"_twinnet_impl", *setup.get("own", ())})
+    if not os.path.isdir(setup["path"]):
+        sys.path.append(os.path.dirname(setup["path"]))  # the submission's helper modules (_*.py) beside it
     guard = Guard(policy)
     guard.install()
     try:
