@@ -3,7 +3,7 @@
 Students hand in the file they trained with: module-level code that downloads data, trains, plots,
 calls ``input()`` or ``nnfs.init()``. ``keep(tree)`` splits a module's top-level statements into
 those that define things (imports, ``def``, ``class``, assignments of literals and simple
-expressions to plain names, ``try`` blocks of imports) and the rest, which is never run and is
+expressions to plain names, ``try`` blocks of imports, a bare ``raise``) and the rest, which is never run and is
 reported as ``ignored the script at lines A-B: not run``. The kept statements run one by one; an
 import that fails there (a module this assignment does not offer, such as matplotlib) binds a stub
 that raises when used, so it costs nothing unless a component needs it.
@@ -93,8 +93,9 @@ def _names_target(t):
 
 
 def _keepable(stmt, numpy_names, first):
-    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
-        return True
+    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass,
+                         ast.Raise)):
+        return True  # a module-level raise says the file is not to be used: it is kept, and it fails the import
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
         return first
     if isinstance(stmt, ast.Assign):
