@@ -132,6 +132,16 @@ def test_library_wrappers_earn_nothing_and_honest_code_still_passes(level):
     assert all(r["status"] == "passed" for r in groups["Softmax"])
 
 
+def test_package_submission_refusal_follows_relative_imports(level):
+    report = verify_one(ATTACKS / "wraps_package", only="ReLU-*,Tanh-*")
+    groups = _by_component(report)
+    assert all(r["status"] == "passed" for r in groups["ReLU"])
+    assert all(r["status"] == "failed" for r in groups["Tanh"])
+    assert REFUSED.format("torch") in groups["Tanh"][0]["message"]
+    assert report["policy"]["refused"]["Tanh"] == "torch"
+    assert any("acts.py" in n for n in report["policy"]["ignored"])
+
+
 def test_script_around_the_components_is_not_run(tmp_path, capsys):
     out = tmp_path / "r.json"
     start = time.monotonic()

@@ -261,7 +261,7 @@ def format_report(report, rows):
     if policy.get("whole") or policy.get("refused"):
         from parity_tests.child.policy import message
         if policy.get("whole"):
-            lines.append(f"{message(policy['whole'], report.get('allowed', ()))} (from ... import *): "
+            lines.append(f"{message(policy['whole'], report.get('allowed', ()))} (from {policy['whole']} import *): "
                          "every component earns nothing")
         else:
             by = {}

@@ -118,6 +118,8 @@ def main():
         if tried and status != "ok":
             first = next((t for t in tried if policy.denied(t)), tried[0])
             status, result = "failed", policy.message(first)
+        elif status == "error" and isinstance(result, str) and "refused: imports " in result:
+            status, result = "failed", "refused: " + result.split("refused: ", 1)[1].split(" (the import of")[0]
         if capture.count > setup["max_output"]:
             status, result = "error", (f"printed {capture.count:,} characters, more than the limit of "
                                        f"{setup['max_output']:,}; remove the prints from forward/backward")

@@ -14,7 +14,7 @@ import importlib.util
 import os
 import sys
 
-from .policy import Policy, refusals
+from .policy import Policy, RefusedImport, refusals
 
 MODULE = "_twinnet_impl"
 """The name the submission is loaded under."""
@@ -43,7 +43,7 @@ class Stub:
 
     def _fail(self, *args, **kwargs):
         name, error = object.__getattribute__(self, "_twinnet_stub")
-        raise ModuleNotFoundError(f"{error} (the import of {name} was replaced by a stub)")
+        raise RefusedImport(f"{error} (the import of {name} was replaced by a stub)", name=name)
 
     def __getattr__(self, attr):
         if attr.startswith("__") and attr.endswith("__"):
@@ -162,6 +162,9 @@ def execute(module, path, policy, notes):
                                    f"({exc}); {', '.join(names) or 'it'} raises when used")
         else:
             exec(code, module.__dict__)  # noqa: S102
+    if any(isinstance(stmt, ast.ImportFrom) and stmt.level for stmt in kept):
+        for name, mod in refusals(kept, policy, known=notes.refused)[1].items():
+            notes.refused.setdefault(name, mod)
 
 
 class _Loader(importlib.abc.Loader):
@@ -196,29 +199,11 @@ class _Finder(importlib.abc.MetaPathFinder):
         return None
 
 
-def static_refusal(path, policy):
-    """For a package: the refused module that any of its files uses in a kept definition, else None."""
-    for folder, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                try:
-                    with open(os.path.join(folder, name), "rb") as f:
-                        tree = ast.parse(f.read())
-                except (SyntaxError, ValueError, OSError):
-                    continue
-                whole, refused = refusals(keep(tree)[0], policy)
-                if whole or refused:
-                    return whole or next(iter(refused.values()))
-    return None
-
-
 def load(path, policy):
     """``(module, notes)``: the submission at ``path`` (a ``.py`` file or a package folder) loaded as ``MODULE``."""
     notes = Notes()
     loader = _Loader(policy, notes)
     if os.path.isdir(path):
-        notes.whole = static_refusal(path, policy)
         sys.meta_path.insert(0, _Finder(path, loader))
         spec = importlib.util.spec_from_file_location(MODULE, os.path.join(path, "__init__.py"), loader=loader,
                                                       submodule_search_locations=[path])

@@ -94,15 +94,21 @@ def _used(stmt):
     return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
 
 
-def refusals(kept, policy):
+def refusals(kept, policy, known=None):
     """``(whole_file, {top-level name: refused module})`` for the statements that will run.
 
     ``whole_file`` is the refused module of a ``from X import *`` (every name may come from it), else None.
     Imports bound at module level but used by no kept definition cost nothing: they become stubs.
+    ``known`` maps names already refused in the submission's other files: a relative import of one
+    of them (``from .layers import conv``) carries the refusal over.
     """
     whole = None
     tainted = {}
     for stmt in kept:
+        if known and isinstance(stmt, ast.ImportFrom) and stmt.level:
+            for a in stmt.names:
+                if a.name in known:
+                    tainted[a.asname or a.name] = known[a.name]
         if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names) and not stmt.level \
                 and policy.denied(stmt.module or ""):
             whole = whole or top(stmt.module)
@@ -129,7 +135,8 @@ def refusals(kept, policy):
                 for name in names:
                     if name not in tainted:
                         tainted[name], changed = hit, True
-    imports = {name for stmt in kept if isinstance(stmt, (ast.Import, ast.ImportFrom)) for name in _bound(stmt)}
+    imports = {name for stmt in kept if isinstance(stmt, (ast.Import, ast.ImportFrom)) and not getattr(stmt, "level", 0)
+               for name in _bound(stmt)}
     return whole, {k: v for k, v in tainted.items() if k not in imports}
 
 
