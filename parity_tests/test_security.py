@@ -128,7 +128,9 @@ def test_library_wrappers_earn_nothing_and_honest_code_still_passes(level):
         recs = groups[component]
         assert all(r["status"] in ("failed", "error") for r in recs), component
         assert REFUSED.format(module) in recs[0]["message"], (component, recs[0]["message"])
-    assert report["policy"]["refused"] == {"ReLU": "torch", "Sigmoid": "scipy"}
+    refused = report["policy"]["refused"]
+    assert refused["ReLU"] == "torch" and refused["Sigmoid"] == "scipy"
+    assert "Tanh" not in refused and "Softmax" not in refused
     assert all(r["status"] == "passed" for r in groups["Softmax"])
 
 
@@ -172,7 +174,7 @@ def test_static_check_reads_the_kept_code_only():
     kept, dropped = keep(ast.parse(source))
     whole, refused = refusals(kept, Policy())
     assert whole is None and dropped == [(17, 17)]
-    assert refused == {"helper": "torch", "ReLU": "torch", "Late": "sklearn"}
+    assert refused == {"torch": "torch", "nn": "torch", "helper": "torch", "ReLU": "torch", "Late": "sklearn"}
     assert refusals(kept, Policy(allowed=("torch", "sklearn")))[1] == {}
 
 

@@ -266,7 +266,8 @@ def format_report(report, rows):
         else:
             by = {}
             for name, mod in sorted(policy["refused"].items()):
-                by.setdefault(mod, []).append(name)
+                if name in report["present"]:
+                    by.setdefault(mod, []).append(name)
             for mod, names in by.items():
                 lines.append(f"{message(mod, report.get('allowed', ()))}: {', '.join(names)}")
     if report["import_error"]:

@@ -98,7 +98,8 @@ def refusals(kept, policy, known=None):
     """``(whole_file, {top-level name: refused module})`` for the statements that will run.
 
     ``whole_file`` is the refused module of a ``from X import *`` (every name may come from it), else None.
-    Imports bound at module level but used by no kept definition cost nothing: they become stubs.
+    The names bound by a refused import are in the map too (``from scratch import ReLU`` refuses ReLU);
+    one that no kept definition uses costs nothing, since only the contract's names are graded.
     ``known`` maps names already refused in the submission's other files: a relative import of one
     of them (``from .layers import conv``) carries the refusal over.
     """
@@ -135,9 +136,7 @@ def refusals(kept, policy, known=None):
                 for name in names:
                     if name not in tainted:
                         tainted[name], changed = hit, True
-    imports = {name for stmt in kept if isinstance(stmt, (ast.Import, ast.ImportFrom)) and not getattr(stmt, "level", 0)
-               for name in _bound(stmt)}
-    return whole, {k: v for k, v in tainted.items() if k not in imports}
+    return whole, tainted
 
 
 # -- run time -----------------------------------------------------------------------------------
