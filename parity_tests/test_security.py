@@ -134,6 +134,12 @@ def test_library_wrappers_earn_nothing_and_honest_code_still_passes(level):
     assert all(r["status"] == "passed" for r in groups["Softmax"])
 
 
+def test_allowed_libraries_import_with_their_dependencies():
+    report = verify_one(ATTACKS / "wraps_libraries.py", only="ReLU-*,Sigmoid-*,Tanh-*",
+                        allow_imports=("torch", "scipy"))
+    assert {r["status"] for r in report["checks"]} == {"passed"}, [r["message"] for r in report["checks"]]
+
+
 def test_package_submission_refusal_follows_relative_imports(level):
     report = verify_one(ATTACKS / "wraps_package", only="ReLU-*,Tanh-*")
     groups = _by_component(report)

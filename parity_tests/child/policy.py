@@ -151,10 +151,35 @@ class Guard:
 
     def __init__(self, policy):
         self.attempts = []
-        permits, text, attempts = policy.permits, policy.message, self.attempts
+        permits, denied, text, attempts = policy.permits, policy.denied, policy.message, self.attempts
+        granted = set(policy.allowed)
+        here = __file__
+        stdlib = ast.__file__.rsplit("/", 1)[0] + "/"
+
+        def from_granted():
+            """Whether the code importing is an allowed package's own (torch importing typing_extensions)."""
+            roots = []
+            for name in granted:
+                module = sys.modules.get(name)
+                origin = getattr(module, "__file__", None)
+                if origin:
+                    roots.append(origin.rsplit("/", 1)[0] + "/")
+            if not roots:
+                return False
+            frame = sys._getframe(2)
+            while frame is not None:
+                filename = frame.f_code.co_filename
+                if filename.startswith(("<frozen", stdlib)) or filename == here:  # look through the import machinery
+                    frame = frame.f_back
+                    continue
+                return filename.startswith(tuple(roots))
+            return False
 
         def check(name):
             if not permits(name):
+                if not denied(name) and from_granted():
+                    granted.add(top(name))  # a dependency of an allowed package: allowed for it and for its own
+                    return
                 if len(attempts) < 1000:
                     attempts.append(top(name))
                 raise RefusedImport(text(name), name=name)
