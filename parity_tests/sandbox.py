@@ -11,7 +11,8 @@ one job at a time with ``subjects.run``. ``Sandbox.run(jobs)`` has ``checks.InPr
 
 Without root the same runs in a user namespace where the kernel allows it, and otherwise falls back
 to the resource limits and the import policy alone; ``Sandbox.isolation`` says which level is in
-force (``TWINNET_ISOLATION=full|user-namespace|rlimits`` forces one, for tests).
+force (``TWINNET_ISOLATION=full|user-namespace|rlimits`` forces one, for tests;
+``TWINNET_SANDBOX_DEBUG=1`` lets the supervisor's and the child's start-up errors reach stderr).
 
 Jobs go to the child pickled (the child trusts the judge). Answers come back as plain data only:
 a JSON skeleton of dicts, lists, strings and numbers with the raw bytes of numeric arrays after it,
