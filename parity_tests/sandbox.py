@@ -4,7 +4,7 @@ The judging process never imports the submission. ``Sandbox(path)`` starts a sup
 (``python -m parity_tests.sandbox --init``) inside new PID, mount, network, IPC and UTS namespaces
 (``unshare``); the supervisor builds a file-system view holding only /usr, the interpreter, NumPy,
 the child's own code (``parity_tests.child``) and a copy of the submission in a small tmpfs, and
-starts the child (``python -I -S -m parity_tests.child``) as uid/gid 65534 with no capabilities and
+starts the child (``python -s -S -B -m parity_tests.child`` with an allowlisted environment) as uid/gid 65534 with no capabilities and
 no_new_privs (``setpriv``). The child limits its own memory, CPU time, file writes and process
 creation, refuses imports outside NumPy and the standard library, loads the submission and answers
 one job at a time with ``subjects.run``. ``Sandbox.run(jobs)`` has ``checks.InProcess``'s interface.
@@ -235,7 +235,7 @@ def describe(level, memory_mb, cpu_s, allow=()):
     details += [f"limits: {memory_mb} MB of memory, {cpu_s} s of CPU, no file writes, no new processes, 64 files",
                 "imports: numpy and the standard library" + "".join(f", {a}" for a in sorted(allow))
                 + "; refused at load time (ast) and at run time (finder and audit hook)",
-                "environment: an allowlist (PATH, LANG, HOME, TMPDIR, thread counts)"]
+                "environment: an allowlist (PATH, LANG, HOME, TMPDIR, thread counts, PYTHONHASHSEED=0)"]
     return {"level": level, "details": details}
 
 
@@ -379,7 +379,7 @@ def _init(lifeline, status):
     try:
         if cfg["namespaces"]:
             _build_root(cfg, libc)
-        argv = [cfg["python"], "-I", "-S", "-B", "-c", cfg["boot"], *cfg["path"]]
+        argv = [cfg["python"], *cfg["flags"], "-c", cfg["boot"], *cfg["path"]]
         if cfg["setpriv"]:
             argv = [shutil.which("setpriv") or "/usr/bin/setpriv", *cfg["setpriv"], "--", *argv]
         child = subprocess.Popen(argv, stdin=0, stdout=1, stderr=2 if cfg.get("debug") else subprocess.DEVNULL, cwd=cfg["cwd"], env=cfg["env"],
@@ -412,7 +412,11 @@ def _signal_name(code):
         return f"signal {-code}"
 
 
-_BOOT = ("import sys; sys.path[:0] = sys.argv[1:]; del sys.argv[1:]; import runpy; "
+_FLAGS = ("-s", "-S", "-B") + (("-P",) if sys.version_info >= (3, 11) else ())
+"""The child's interpreter flags: no user or site packages, no bytecode written, no script folder on the
+path. Not ``-E``/``-I``: the environment is the judge's allowlist, and it sets PYTHONHASHSEED=0 so that
+a submission's set and dict orders are the same on every run."""
+_BOOT = ("import sys; sys.path[:] = [p for p in sys.argv[1:] + sys.path if p]; del sys.argv[1:]; import runpy; "
          "runpy.run_module('parity_tests.child', run_name='__main__', alter_sys=True)")
 
 
@@ -582,12 +586,12 @@ class Sandbox:
         cfg = {"debug": bool(os.environ.get("TWINNET_SANDBOX_DEBUG")), "namespaces": namespaces, "root": os.path.join(stage, "root"), "prefix": prefix,
                "hide": [os.path.join(prefix, "lib", version, "site-packages")], "stage_lib": lib, "stage_work": work,
                "links": links, "uid": NOBODY if self.level == "full" else None,
-               "python": os.path.realpath(sys.executable), "boot": _BOOT,
+               "python": os.path.realpath(sys.executable), "boot": _BOOT, "flags": list(_FLAGS),
                "path": [base("lib")] + [os.path.join(base("lib"), e) for e in extra],
                "cwd": base("work"), "setpriv": setpriv,
                "env": {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                        "HOME": base("work"), "TMPDIR": tmp, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                       "MKL_NUM_THREADS": "1"}}
+                       "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}}
         return cfg, os.path.join(base("work"), name)
 
     def start(self):

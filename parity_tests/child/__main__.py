@@ -1,4 +1,4 @@
-"""Entry point of the child: ``python -m parity_tests.child`` (the judge starts it with ``-I -S``).
+"""Entry point of the child: ``python -m parity_tests.child`` (the judge starts it with ``-s -S -B``).
 
 Reads the setup from the judge (pickled: the judge is trusted), limits its own resources, installs
 the import policy, loads the submission and answers one job at a time. Its stdout/stderr go to
