@@ -74,7 +74,7 @@ def _only(component):
 def _verify(capsys, tmp_path, path, *options):
     """``twinnet verify PATH --json FILE ...``: ``(exit status, report, printed text)``."""
     out = tmp_path / "report.json"
-    code = main(["verify", str(path), "--json", str(out), *options])
+    code = main(["verify", str(path), "--json", str(out), "--allow-import", "scratch", *options])
     text = capsys.readouterr().out
     return code, json.loads(out.read_text()) if out.exists() else None, text
 
@@ -138,7 +138,8 @@ ADVERSARIAL = {
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_adversarial_submission_is_one_failed_component(name):
     start = time.monotonic()
-    report = verify_one(FIXTURES / "adversarial" / name, only="ReLU-*,Tanh-*", timeout=2, import_timeout=10)
+    report = verify_one(FIXTURES / "adversarial" / name, only="ReLU-*,Tanh-*", timeout=2, import_timeout=10,
+                        allow_imports=("scratch",))
     assert time.monotonic() - start < 25
     relu = [r for r in report["checks"] if r["component"] == "ReLU"]
     tanh = [r for r in report["checks"] if r["component"] == "Tanh"]
@@ -156,7 +157,8 @@ def test_exception_at_import_fails_every_check(tmp_path, capsys):
 
 def test_endless_import_stops_at_its_limit():
     start = time.monotonic()
-    report = verify_one(FIXTURES / "adversarial" / "import_loop.py", only="ReLU-*", timeout=2, import_timeout=4)
+    report = verify_one(FIXTURES / "adversarial" / "import_loop.py", only="ReLU-*", timeout=2, import_timeout=4,
+                        allow_imports=("scratch",))
     assert time.monotonic() - start < 15
     assert "did not finish within 4 s" in report["import_error"]
     assert report["checks"] and all(r["status"] == "error" for r in report["checks"])
@@ -164,7 +166,8 @@ def test_endless_import_stops_at_its_limit():
 
 def test_patching_inside_the_submission_changes_nothing_here():
     from parity_tests import compare, kinds
-    report = verify_one(FIXTURES / "adversarial" / "monkeypatch.py", only="ReLU-forward-*", timeout=2)
+    report = verify_one(FIXTURES / "adversarial" / "monkeypatch.py", only="ReLU-forward-*", timeout=2,
+                        allow_imports=("scratch",))
     assert [r["status"] for r in report["checks"]] == ["failed", "failed"]
     assert not np.allclose(0.0, 1.0) and not np.array_equal([0], [1])
     assert compare.compare(np.array([1.0]), np.array([0.0]), 0, 0)[2] is not None
@@ -178,7 +181,7 @@ def test_gradescope_results_json(tmp_path, capsys):
     points.write_text(json.dumps({"activation": 5, "MSELoss": 7}))
     out = tmp_path / "results.json"
     code = main(["verify", str(FIXTURES / "mutants" / "mse_half.py"), "--only", "ReLU-*,MSELoss-*",
-                 "--gradescope", str(out), "--points", str(points)])
+                 "--gradescope", str(out), "--points", str(points), "--allow-import", "scratch"])
     capsys.readouterr()
     results = json.loads(out.read_text())
     assert code == 1
@@ -211,7 +214,7 @@ def test_folder_of_submissions(tmp_path, capsys):
     shutil.copy(FIXTURES / "correct" / "functional.py", folder / "alice.py")
     shutil.copy(FIXTURES / "mutants" / "relu_kink.py", folder / "bob.py")
     out = tmp_path / "reports"
-    assert main(["verify", str(folder), "--only", "ReLU-*", "--out", str(out)]) == 1
+    assert main(["verify", str(folder), "--only", "ReLU-*", "--out", str(out), "--allow-import", "scratch"]) == 1
     capsys.readouterr()
     rows = (out / "summary.csv").read_text().splitlines()
     assert rows[0].startswith("submission,score,max_score") and len(rows) == 3

@@ -2,7 +2,6 @@
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -37,19 +36,40 @@ def check_writable(path):
         raise UsageError(f"cannot write {path}: it is a folder; give a file name")
 
 
-def write_json(path, data):
-    """Write ``data`` to ``path`` atomically (a temporary file renamed into place)."""
+def write_text(path, text):
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, mode 0666 less the umask
+    (0644 by default, as for any file the commands write), renamed into place.
+
+    A ``path`` that is a symbolic link is refused (a submission must not steer the judge's writes), and
+    the temporary file is opened with O_NOFOLLOW | O_EXCL.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_symlink():
+        raise UsageError(f"refusing to write {path}: it is a symbolic link")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"cannot write {path}: it is not a regular file")
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise UsageError(f"cannot write {path}: no temporary file could be made beside it")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w") as f:
-            json.dump(_clean(data), f, indent=1)
-            f.write("\n")
-        os.chmod(tmp, 0o666 & ~_umask())
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise
 
 
@@ -101,6 +121,11 @@ def jobs(option="--jobs"):
                              f"..., as in joblib; this machine has {cores}); got {text}")
         return value
     return parse
+
+
+def write_json(path, data):
+    """Write ``data`` to ``path`` as JSON, atomically (see ``write_text``)."""
+    write_text(path, json.dumps(_clean(data), indent=1) + "\n")
 
 
 def fmt_err(value):

@@ -1,6 +1,7 @@
 """Find and load the implementation a command checks: scratch by default, or a user's file or package.
 
-A user's code is never imported here: it runs in a child process (``parity_tests.sandbox``).
+A user's code is never imported here: it runs in an isolated child process (``parity_tests.sandbox``;
+README, "Security model").
 """
 from pathlib import Path
 

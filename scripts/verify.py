@@ -1,19 +1,23 @@
 """``twinnet verify``: a student's NumPy implementation against torch, component by component.
 
-Each submission (a ``.py`` file or a package folder) runs in a child process (``parity_tests.sandbox``);
-this process draws the cases, asks torch, judges, and names a likely cause for each failure
-(``parity_tests.causes``). A folder of submissions gives one report each, verified in parallel with
-joblib (``--jobs``), a summary table and ``summary.csv``.
+Each submission (a ``.py`` file or a package folder) runs in an isolated child process
+(``parity_tests.sandbox``; README "Security model"); this process draws the cases, asks torch,
+judges, and names a likely cause for each failure (``parity_tests.causes``). Everything the judge
+needs is imported before any submission runs, and its own files are hashed before and after: a
+change voids the scores. A folder of submissions gives one report each (written as each finishes),
+verified in parallel with joblib (``--jobs``), a summary table and ``summary.csv``.
 """
 import csv
+import hashlib
+import io
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._common import UsageError, check_writable, fmt_err, jobs, seconds, table, versions, write_json
-from .gradescope import load_points, points_of, results_json
+from ._common import UsageError, check_writable, fmt_err, jobs, seconds, table, versions, write_json, write_text
 from .cluster import add_arguments as add_cluster_arguments, backend
+from .gradescope import failure_json, load_points, points_of, results_json
 from .impl import check_path, contract_names
 from .notebook import as_python
 from .progress import Progress
@@ -37,6 +41,10 @@ def add_parser(sub):
     p.add_argument("--timeout", type=seconds("--timeout"), default=10.0, metavar="S",
                    help="seconds allowed per case (default 10)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory limit of a submission (default 2048)")
+    p.add_argument("--total-timeout", type=seconds("--total-timeout"), default=300.0, metavar="S",
+                   help="seconds allowed for all of one submission's checks together (default 300)")
+    p.add_argument("--allow-import", action="append", default=[], metavar="NAME",
+                   help="let submissions import NAME besides numpy and the standard library (repeatable)")
     p.add_argument("--only", metavar="PATTERN", help="glob or substring of check ids; several separated by commas")
     p.add_argument("--jobs", type=jobs(), default=1, metavar="N",
                    help="submissions verified at once (default 1; -1: all cores, joblib's convention)")
@@ -111,12 +119,47 @@ def _one_torch_thread():
         torch.set_num_threads(threads)
 
 
-def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, import_timeout=None, style=None,
-               adapter=None):
-    """The report of one submission: the report's JSON (docs/ARCHITECTURE.md) plus ``present``, ``import_error`` and ``seconds``.
+JUDGE_PACKAGES = ("parity_tests", "reference", "scripts", "scratch")
 
-    ``timeout`` is per case, ``import_timeout`` for importing the submission (see ``Sandbox``).
-    ``style`` and ``adapter`` (``--style``, ``--adapter``) are recorded in the report as ``style_asked``.
+
+def fingerprint():
+    """SHA-256 of every file of the judge's packages and of the ``.pth`` files of site-packages."""
+    import site
+    root = Path(__file__).resolve().parent.parent
+    files = [p for pkg in JUDGE_PACKAGES for p in (root / pkg).rglob("*")
+             if "__pycache__" not in p.parts and (p.is_file() or p.is_symlink())]
+    for folder in {*site.getsitepackages(), *sys.path}:
+        if folder and Path(folder).is_dir() and "site-packages" in folder:
+            files += Path(folder).glob("*.pth")
+    sums = {}
+    for p in sorted(set(files)):
+        try:
+            sums[str(p)] = ("link:" + str(p.readlink())) if p.is_symlink() else hashlib.sha256(p.read_bytes()).hexdigest()
+        except OSError as exc:
+            sums[str(p)] = f"unreadable: {exc.strerror}"
+    return sums
+
+
+def _changed(before, after):
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def _preload(checks):
+    """Import everything judging needs and draw the cases, before any submission runs."""
+    import torch  # noqa: F401
+    from parity_tests import causes, checks as _checks, compare, styles  # noqa: F401
+    from parity_tests.kinds import _torch  # noqa: F401
+    _prepared(checks)
+
+
+def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, import_timeout=None, allow_imports=(),
+               total_timeout=300.0, isolation=None, style=None, adapter=None):
+    """The report of one submission: the report's JSON (docs/ARCHITECTURE.md) plus ``present``, ``import_error``, ``isolation``,
+    ``policy`` (what loading ignored, stubbed, refused) and ``seconds``.
+
+    ``timeout`` is per case, ``import_timeout`` for importing the submission, ``total_timeout`` for all of
+    it (see ``Sandbox``); ``style`` and ``adapter`` (``--style``, ``--adapter``) choose the course style
+    instead of detecting it. Never raises for the submission's doing.
     """
     from parity_tests import causes
     from parity_tests.checks import record, run_checks, summary
@@ -124,9 +167,12 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
 
     start = time.monotonic()
     checks = select(only) if checks is None else checks
+    _preload(checks)
+    before = fingerprint()
     present, import_error = [], None
     with Sandbox(as_python(path), names=sorted(contract_names()), timeout=timeout, memory_mb=memory_mb,
-                 import_timeout=import_timeout) as sandbox:
+                 import_timeout=import_timeout, allow=allow_imports, total_timeout=total_timeout,
+                 isolation=isolation) as sandbox:
         try:
             sandbox.start()
             present = sandbox.present
@@ -139,9 +185,37 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
                 rec = record(check, "error", f"not run: importing the submission {exc}")
                 rec["likely_cause"] = causes.explain(check, None, message=rec["message"])
                 records.append(rec)
-    return {"impl": str(path), "versions": versions(), "present": present, "import_error": import_error,
-            "style_asked": {"style": style, "adapter": adapter}, "checks": records, "summary": summary(records),
-            "seconds": round(time.monotonic() - start, 2)}
+        isolation_info, notes = sandbox.isolation, sandbox.notes
+    changed = _changed(before, fingerprint())
+    report = {"impl": str(path), "versions": versions(), "present": present, "import_error": import_error,
+              "isolation": isolation_info, "policy": notes, "checks": records}
+    if not import_error and not present:
+        report["message"] = "nothing recognised: the submission defines none of the contract's names (see docs/CONTRACT.md)"
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        report["integrity"] = changed
+        report["message"] = f"not scored: the judge's own files changed while this submission ran ({shown})"
+        for rec in records:
+            rec.update(status="error", message=report["message"], likely_cause=None)
+    report["summary"] = summary(records)
+    report["seconds"] = round(time.monotonic() - start, 2)
+    return report
+
+
+def failure_report(path, message, seconds=0.0):
+    """The report of a submission whose verification itself failed: no checks, the reason in ``message``."""
+    return {"impl": str(path), "versions": versions(), "present": [], "import_error": message, "isolation": None,
+            "policy": {}, "checks": [], "summary": {"passed": 0, "failed": 0, "missing": 0, "error": 0},
+            "message": message, "seconds": round(seconds, 2)}
+
+
+def _verify_safe(path, **options):
+    """``verify_one`` that returns a failure report instead of raising (one submission never loses the others)."""
+    start = time.monotonic()
+    try:
+        return verify_one(path, **options)
+    except Exception as exc:  # noqa: BLE001 -- whatever went wrong, the other submissions still get reports
+        return failure_report(path, f"could not be verified ({type(exc).__name__}: {exc})", time.monotonic() - start)
 
 
 def _status(statuses):
@@ -188,6 +262,26 @@ def components(report, points):
 def format_report(report, rows):
     """The human report of one submission."""
     lines = [f"twinnet verify {report['impl']}"]
+    iso = report.get("isolation")
+    if iso:
+        lines.append(f"isolation: {iso['level']}" + ("" if iso["level"] == "full" else
+                                                     " (weaker than full: " + iso["details"][0] + ")"))
+    if report.get("message"):
+        lines.append(report["message"])
+    policy = report.get("policy") or {}
+    lines += policy.get("ignored", []) + policy.get("stubs", [])
+    if policy.get("whole") or policy.get("refused"):
+        from parity_tests.child.policy import message
+        if policy.get("whole"):
+            lines.append(f"{message(policy['whole'], report.get('allowed', ()))} (from {policy['whole']} import *): "
+                         "every component earns nothing")
+        else:
+            by = {}
+            for name, mod in sorted(policy["refused"].items()):
+                if name in report["present"]:
+                    by.setdefault(mod, []).append(name)
+            for mod, names in by.items():
+                lines.append(f"{message(mod, report.get('allowed', ()))}: {', '.join(names)}")
     if report["import_error"]:
         lines.append(f"could not import it: it {report['import_error']}")
     else:
@@ -235,27 +329,42 @@ def run(args):
         if Path(args.template).exists():
             raise UsageError(f"--template: {args.template} exists; give a new file name")
         from .template import render
-        Path(args.template).write_text(render())
+        write_text(args.template, render())
         print(f"wrote {args.template}: fill in the classes you want checked, then run "
               f"twinnet verify {args.template}")
         return 0
+    start = time.monotonic()
+    try:
+        return _run(args)
+    except Exception as exc:
+        if args.gradescope:
+            try:
+                write_json(args.gradescope, failure_json(str(exc), time.monotonic() - start))
+            except (OSError, UsageError):
+                pass
+        raise
+
+
+def _run(args):
     if not args.paths:
         raise UsageError("give a submission PATH (a .py file, a package folder or a folder of submissions), "
                          "or --template FILE")
     if args.memory < 256:
         raise UsageError(f"--memory must be >= 256; got {args.memory}")
+    if args.adapter:
+        check_path(args.adapter, "--adapter")
     for path in (args.json, args.gradescope):
         check_writable(path)
     points = load_points(args.points)
     submissions = find_submissions(args.paths, one=bool(args.gradescope))
     checks = select(args.only)
-    if args.adapter:
-        check_path(args.adapter, "--adapter")
-    options = {"timeout": args.timeout, "memory_mb": args.memory, "style": args.style, "adapter": args.adapter}
+    options = {"timeout": args.timeout, "memory_mb": args.memory, "total_timeout": args.total_timeout,
+               "allow_imports": tuple(args.allow_import), "style": args.style, "adapter": args.adapter}
     if len(submissions) == 1:
         from parity_tests.sandbox import SYNTAX_ERROR
 
-        report = verify_one(submissions[0], checks=checks, **options)
+        report = _verify_safe(submissions[0], checks=checks, **options)
+        report["allowed"] = list(options["allow_imports"])
         rows = components(report, points)
         syntax = (report["import_error"] or "").startswith(SYNTAX_ERROR)
         if not syntax:
@@ -264,7 +373,7 @@ def run(args):
             write_json(args.json, report)
             print(f"wrote {args.json}")
         if args.gradescope:
-            write_json(args.gradescope, results_json(report, rows))
+            write_json(args.gradescope, results_json(report, rows, points))
             print(f"wrote {args.gradescope}")
         if syntax:
             raise UsageError(f"{submissions[0]} cannot be checked: {report['import_error'].removeprefix('failed: ')}")
@@ -280,26 +389,45 @@ def run_many(submissions, checks, points, args, options):
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    jobs = Parallel(n_jobs=args.jobs, return_as="generator")(
-        delayed(verify_one)(path, only=args.only, **options) for path in submissions)
     reports, summary = [], []
     progress = Progress(len(submissions), "submissions", quiet=args.quiet)
-    for i, (path, report) in enumerate(zip(submissions, jobs), 1):
-        rows = components(report, points)
-        (out / f"{path.name}.txt").write_text(format_report(report, rows) + "\n")
-        write_json(out / f"{path.name}.json", report)
-        counts = {s: sum(c["status"] == s for c in rows) for s in ("passed", "partial", "failed", "error", "missing")}
-        summary.append({"submission": path.name, "score": round(sum(c["score"] for c in rows), 4),
-                        "max_score": sum(c["max_score"] for c in rows), **counts, "seconds": report["seconds"]})
-        reports.append(report)
-        progress.step(path.name)
-        progress.note(f"[{i}/{len(submissions)}] {path.name}: {summary[-1]['score']:g} / {summary[-1]['max_score']:g}"
-                      + (" (could not be imported)" if report["import_error"] else ""))
-    progress.close()
-    with open(out / "summary.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, CSV_FIELDS)
+    try:
+        jobs = Parallel(n_jobs=args.jobs, return_as="generator")(
+            delayed(_verify_safe)(path, only=args.only, **options) for path in submissions)
+        for i, path in enumerate(submissions, 1):
+            try:
+                report = next(jobs)
+            except StopIteration:
+                report = failure_report(path, "could not be verified (the worker stopped)")
+            except Exception as exc:  # noqa: BLE001 -- a worker that died loses only its own submission
+                report = failure_report(path, f"could not be verified ({type(exc).__name__}: {exc})")
+            report["allowed"] = list(options.get("allow_imports", ()))
+            rows = components(report, points)
+            counts = {s: sum(c["status"] == s for c in rows) for s in ("passed", "partial", "failed", "error", "missing")}
+            summary.append({"submission": path.name, "score": round(sum(c["score"] for c in rows), 4),
+                            "max_score": sum(c["max_score"] for c in rows), **counts, "seconds": report["seconds"]})
+            reports.append(report)
+            for name, write in ((f"{path.name}.txt", lambda p: write_text(p, format_report(report, rows) + "\n")),
+                                (f"{path.name}.json", lambda p: write_json(p, report))):
+                try:
+                    write(out / name)
+                except (OSError, UsageError) as exc:
+                    print(f"could not write {out / name}: {exc}", file=sys.stderr)
+            progress.step(path.name)
+            progress.note(f"[{i}/{len(submissions)}] {path.name}: {summary[-1]['score']:g} / "
+                          f"{summary[-1]['max_score']:g}" + (" (could not be imported)" if report["import_error"] else ""))
+    finally:
+        progress.close()
+        done = {s["submission"] for s in summary}
+        for path in submissions:
+            if path.name not in done:
+                summary.append({"submission": path.name, "score": 0, "max_score": 0, "passed": 0, "partial": 0,
+                                "failed": 0, "error": 0, "missing": 0, "seconds": 0})
+        text = io.StringIO()
+        writer = csv.DictWriter(text, CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(summary)
+        write_text(out / "summary.csv", text.getvalue())
     print(table(CSV_FIELDS, [[str(s[k]) for k in CSV_FIELDS] for s in summary]))
     print(f"\nwrote {len(reports)} reports and summary.csv to {out}")
     if args.json:
