@@ -124,12 +124,13 @@ def source_of(obj):
     return "\n\n".join(parts) + "\n"
 
 
-def verify(obj, only=None, points=None, timeout=10.0, memory_mb=2048, style=None, adapter=None):
+def verify(obj, only=None, points=None, timeout=10.0, memory_mb=2048, style=None, adapter=None, allow_imports=()):
     """Verify ``obj`` against torch as ``twinnet verify`` does and return a ``Report``.
 
     ``obj`` : a path (``.py``, ``.ipynb`` or a package folder), a module, a class or function named as
     in the contract, or a namespace holding such classes. ``only`` : check id patterns (``"ReLU,MSELoss"``).
-    ``points`` : a JSON file of points, as ``--points``. ``style``, ``adapter`` : as ``--style``, ``--adapter``.
+    ``points`` : a JSON file of points, as ``--points``. ``style``, ``adapter`` : as ``--style``, ``--adapter``;
+    ``allow_imports`` : modules allowed besides NumPy and the standard library, as ``--allow-import``.
     """
     from scripts import verify as cli
     from scripts._common import UsageError
@@ -151,8 +152,8 @@ def verify(obj, only=None, points=None, timeout=10.0, memory_mb=2048, style=None
             checks = cli.select(only)
         except UsageError as exc:
             raise ValueError(str(exc)) from None
-        options = {"style": style, "adapter": adapter} if style or adapter else {}
-        report = cli.verify_one(path, checks=checks, timeout=timeout, memory_mb=memory_mb, **options)
+        report = cli.verify_one(path, checks=checks, timeout=timeout, memory_mb=memory_mb, style=style,
+                                adapter=adapter, allow_imports=tuple(allow_imports))
     report["impl"] = label
     rows = cli.components(report, points)
     return Report(report, rows, cli.format_report(report, rows), cli.summary_line(report, rows))

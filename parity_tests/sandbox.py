@@ -56,11 +56,18 @@ CHILD_PACKAGES = ("parity_tests/child", "parity_tests/kinds", "parity_tests/styl
 all NumPy and the standard library only (``parity_tests/kinds/_torch.py``, the kinds' torch helpers,
 stays out)."""
 CHILD_LEFT_OUT = ("parity_tests/kinds/_torch.py",)
+ADAPTER = "twinnet_adapter.py"
+"""The name an instructor's style file gets in the child's view."""
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class ImportFailure(Exception):
     """The submission could not be imported (or did not finish importing); the message says why."""
+
+
+class NothingRecognised(ImportFailure):
+    """The submission imported, but no style recognises anything in it (a usage error); the message
+    names the styles tried and the nearest names found."""
 
 
 class _Gone(Exception):
@@ -496,14 +503,18 @@ class Sandbox:
     allow : top-level modules the submission may import besides numpy and the standard library.
     total_timeout : seconds for everything this submission does, all jobs and restarts together (None: no bound).
     isolation : force a level (``'full'``, ``'user-namespace'``, ``'rlimits'``); default the strongest available.
+    style, adapter : the course style to apply (``parity_tests.styles``) or an instructor's style file;
+        default: the style the child detects. ``style`` (the attribute) is the style's report once started.
 
     ``isolation`` (the attribute) is ``{"level", "details"}``; ``notes`` what loading said (ignored script
     lines, stubbed imports, refused names, attempted imports).
     """
 
     def __init__(self, path, names=(), timeout=10.0, memory_mb=2048, max_output=1 << 20, import_timeout=None,
-                 allow=(), total_timeout=None, isolation=None):
+                 allow=(), total_timeout=None, isolation=None, style=None, adapter=None):
         self.path = os.path.abspath(path)
+        self.style_asked, self.adapter = style, adapter and os.path.abspath(adapter)
+        self.style = None
         self.names = list(names)
         self.timeout, self.memory_mb, self.max_output = float(timeout), int(memory_mb), int(max_output)
         self.import_timeout = max(2 * self.timeout, 20.0) if import_timeout is None else float(import_timeout)
@@ -542,6 +553,8 @@ class Sandbox:
         for rel in files:
             os.makedirs(os.path.dirname(os.path.join(lib, rel)), exist_ok=True)
             shutil.copyfile(os.path.join(ROOT, rel), os.path.join(lib, rel))
+        if self.adapter:
+            shutil.copyfile(self.adapter, os.path.join(lib, ADAPTER))
         numpy_dir = os.path.realpath(os.path.dirname(numpy.__file__))
         links = [("numpy", numpy_dir)]
         if os.path.isdir(numpy_dir + ".libs"):
@@ -644,20 +657,30 @@ class Sandbox:
         self.init_pid = int(first.split()[1])
         setup = {"path": child_path, "names": self.names, "memory_mb": self.memory_mb, "cpu_s": self.cpu_s,
                  "max_output": self.max_output, "allow": list(self.allow),
-                 "own": sorted(n[:-3] for n in os.listdir(os.path.join(self._stage, "work")) if n.endswith(".py"))}
+                 "own": self._own_modules(),
+                 "style": self.style_asked, "adapter": os.path.join(cfg["path"][0], ADAPTER) if self.adapter else None}
         try:
             answer = self._ask(setup, "", self._budget(self.import_timeout))
         except _Gone as exc:
             raise ImportFailure(str(exc)) from None
-        if not (isinstance(answer, list) and len(answer) == 3 and answer[0] in ("ready", "error")
+        if not (isinstance(answer, list) and len(answer) == 3 and answer[0] in ("ready", "error", "unrecognised")
                 and isinstance(answer[2], dict)):
             self.close()
             raise ImportFailure("sent malformed data")
         self.notes = _notes(answer[2])
-        if answer[0] == "error":
+        if answer[0] != "ready":
             self.close()
-            raise ImportFailure(str(answer[1]))
+            raise (NothingRecognised if answer[0] == "unrecognised" else ImportFailure)(str(answer[1]))
+        self.style = _style(answer[2].get("style"))
         self.present = [n for n in answer[1] if n in self.names] if isinstance(answer[1], list) else []
+
+    def _own_modules(self):
+        """The submission's module names: the files beside it (or in its folder), importable by their names."""
+        work = os.path.join(self._stage, "work")
+        found = {n[:-3] for n in os.listdir(work) if n.endswith(".py")}
+        if os.path.isdir(self.path):
+            found |= {n[:-3] for n in os.listdir(self.path) if n.endswith(".py")}
+        return sorted(found)
 
     def _budget(self, seconds):
         if self.deadline is None:
@@ -873,6 +896,20 @@ class Sandbox:
             if printed.strip() and status == "error" and not result.startswith("printed"):
                 result += f"\nit printed: {printed.strip()[-300:]}"
         return status, result
+
+
+def _style(info):
+    """The child's style report (``styles.Applied.report()``) as plain strings, lists and dicts only."""
+    if not isinstance(info, dict):
+        return None
+
+    def plain(value, depth=0):
+        if isinstance(value, dict) and depth < 3:
+            return {str(k)[:100]: plain(v, depth + 1) for k, v in list(value.items())[:200]}
+        if isinstance(value, (list, tuple)) and depth < 3:
+            return [plain(v, depth + 1) for v in value[:50]]
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)[:500]
+    return plain(info)
 
 
 def _notes(info):

@@ -34,13 +34,15 @@ def check_path(path, option="--impl"):
 
 def open_sandbox(path, option="--impl", **limits):
     """A started ``Sandbox`` for a user's submission; usage errors when it cannot be imported or defines nothing."""
-    from parity_tests.sandbox import ImportFailure, Sandbox
+    from parity_tests.sandbox import ImportFailure, NothingRecognised, Sandbox
 
     from .notebook import as_python
     path = check_path(path, option)
     sandbox = Sandbox(as_python(path), names=sorted(contract_names()), **limits)
     try:
         sandbox.start()
+    except NothingRecognised as exc:
+        raise UsageError(f"{option}: {path} defines none of the contract's names ({exc})") from None
     except ImportFailure as exc:
         raise UsageError(f"{option}: importing {path} {exc}") from None
     if not sandbox.present:

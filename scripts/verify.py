@@ -163,21 +163,25 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
     """
     from parity_tests import causes
     from parity_tests.checks import record, run_checks, summary
-    from parity_tests.sandbox import ImportFailure, Sandbox
+    from parity_tests.sandbox import ImportFailure, NothingRecognised, Sandbox
 
     start = time.monotonic()
     checks = select(only) if checks is None else checks
     _preload(checks)
     before = fingerprint()
-    present, import_error = [], None
+    present, import_error, unrecognised = [], None, None
     with Sandbox(as_python(path), names=sorted(contract_names()), timeout=timeout, memory_mb=memory_mb,
                  import_timeout=import_timeout, allow=allow_imports, total_timeout=total_timeout,
-                 isolation=isolation) as sandbox:
+                 isolation=isolation, style=style, adapter=adapter) as sandbox:
         try:
             sandbox.start()
             present = sandbox.present
             with _one_torch_thread():
-                records = run_checks(checks, sandbox, explain=causes.explain, prepared=_prepared(checks))
+                records = run_checks(checks, sandbox, explain=causes.explain, prepared=_prepared(checks),
+                                     style=_style_module(sandbox.style, adapter))
+            _name_sources(checks, records, sandbox.style)
+        except NothingRecognised as exc:
+            unrecognised, records = str(exc), []
         except ImportFailure as exc:
             import_error = str(exc)
             records = []
@@ -185,11 +189,13 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
                 rec = record(check, "error", f"not run: importing the submission {exc}")
                 rec["likely_cause"] = causes.explain(check, None, message=rec["message"])
                 records.append(rec)
-        isolation_info, notes = sandbox.isolation, sandbox.notes
+        isolation_info, notes, applied = sandbox.isolation, sandbox.notes, sandbox.style
     changed = _changed(before, fingerprint())
     report = {"impl": str(path), "versions": versions(), "present": present, "import_error": import_error,
-              "isolation": isolation_info, "policy": notes, "checks": records}
-    if not import_error and not present:
+              "isolation": isolation_info, "policy": notes, "style": applied, "checks": records}
+    if unrecognised:
+        report["unrecognised"] = report["message"] = unrecognised
+    elif not import_error and not present:
         report["message"] = "nothing recognised: the submission defines none of the contract's names (see docs/CONTRACT.md)"
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
@@ -200,6 +206,24 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
     report["summary"] = summary(records)
     report["seconds"] = round(time.monotonic() - start, 2)
     return report
+
+
+def _style_module(applied, adapter):
+    """The judge's own copy of the style the child applied (built-in, or the instructor's file): where its
+    course leaves a value undefined, a difference is a note."""
+    from parity_tests import styles
+    if not applied:
+        return None
+    if adapter:
+        return styles.load_adapter(adapter)
+    return styles.load(applied["style"]) if applied.get("style") in styles.BUILT_IN else None
+
+
+def _name_sources(checks, records, applied):
+    """Each record's ``source``: the submission's own names its outputs came from, in its style."""
+    sources = (applied or {}).get("source", {})
+    for check, rec in zip(checks, records):
+        rec["source"] = list(sources.get(check.entry.cls, [check.entry.cls]))
 
 
 def failure_report(path, message, seconds=0.0):
@@ -228,7 +252,8 @@ def _status(statuses):
 
 
 def _detail(r):
-    text = f"{r['component']}-{r['kind']}-{r['dtype']}: {r['status']}\n  " + r["message"].replace("\n", "\n  ")
+    source = f" (your {', '.join(r['source'])})" if r.get("source") and r["source"] != [r["component"]] else ""
+    text = f"{r['component']}-{r['kind']}-{r['dtype']}: {r['status']}{source}\n  " + r["message"].replace("\n", "\n  ")
     cause = r.get("likely_cause")
     return text + (f"\n  likely cause: {cause['text']}" if cause else "")
 
@@ -266,6 +291,10 @@ def format_report(report, rows):
     if iso:
         lines.append(f"isolation: {iso['level']}" + ("" if iso["level"] == "full" else
                                                      " (weaker than full: " + iso["details"][0] + ")"))
+    style = report.get("style")
+    if style:
+        lines.append(f"style: {style['style']} ({style['reason']})")
+        lines += [f"  {k}: {v}" for k, v in sorted({**style.get("conventions", {}), **style.get("notes", {})}.items())]
     if report.get("message"):
         lines.append(report["message"])
     policy = report.get("policy") or {}
@@ -365,6 +394,8 @@ def _run(args):
 
         report = _verify_safe(submissions[0], checks=checks, **options)
         report["allowed"] = list(options["allow_imports"])
+        if report.get("unrecognised"):
+            raise UsageError(f"{submissions[0]}: {report['unrecognised']}")
         rows = components(report, points)
         syntax = (report["import_error"] or "").startswith(SYNTAX_ERROR)
         if not syntax:

@@ -88,7 +88,7 @@ def main():
         out.flush()
 
     setup = read()
-    from parity_tests.kinds import run  # the child's one call into the implementation's side
+    from parity_tests import styles  # the child's one call into the implementation's side: styles.run
     for name in [m for m in sys.modules if m == "parity_tests" or m.startswith("parity_tests.")]:
         del sys.modules[name]  # a submission importing them gets nothing (the policy refuses the name)
     limit(setup["memory_mb"], setup["cpu_s"])
@@ -105,13 +105,30 @@ def main():
         return
     info = notes.plain()
     info["attempted"] = sorted(set(guard.attempts))
+    styles.contract.use(setup["names"])
+    try:
+        applied = styles.choose(impl, style=setup.get("style"), adapter=setup.get("adapter"))
+    except styles.NoStyle as exc:
+        if not (info.get("whole") or info.get("refused")):
+            send(["unrecognised", str(exc), info])
+            return
+        applied = styles.unstyled(impl, "its names were refused by the import policy")
+    except BaseException as exc:  # noqa: BLE001 -- adapting runs the submission's code too
+        send(["error", why(exc), info])
+        return
+    origins = getattr(impl, "__twinnet_origins__", {})
+    report = applied.report()
+    report["source"] = {k: [origins.get(n.split(".")[0], n.split(".")[0]) + n[len(n.split(".")[0]):] for n in v]
+                        for k, v in report["source"].items()}
+    info["style"] = report
+    names = [n for n in setup["names"] if n in vars(applied.namespace)]
     send(["ready", names, info])
     while True:
         spec, kind, case = read()
         capture.reset()
         before = len(guard.attempts)
         try:
-            status, result = run(impl, spec, kind, case)
+            status, result = styles.run(applied, spec, kind, case)
         except BaseException as exc:  # noqa: BLE001 -- sys.exit and the like inside the submission
             status, result = "error", why(exc)
         tried = [t for t in guard.attempts[before:] if policy.denied(t)]

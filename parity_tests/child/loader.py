@@ -13,6 +13,7 @@ import importlib.abc
 import importlib.util
 import os
 import sys
+import types
 
 from .policy import Policy, RefusedImport, refusals
 
@@ -181,12 +182,15 @@ class _Loader(importlib.abc.Loader):
 
 
 class _Finder(importlib.abc.MetaPathFinder):
-    """Finds ``_twinnet_impl.*`` in the package folder, for ``_Loader``."""
+    """Finds ``_twinnet_impl.*`` in the package folder, and the folder's own modules imported by their
+    plain names (``from layers import *`` beside ``layers.py``), for ``_Loader``."""
 
     def __init__(self, root, loader):
         self.root, self.loader = root, loader
 
     def find_spec(self, name, path=None, target=None):
+        if "." not in name and os.path.isfile(os.path.join(self.root, name + ".py")):
+            return importlib.util.spec_from_file_location(name, os.path.join(self.root, name + ".py"), loader=self.loader)
         if not name.startswith(MODULE + "."):
             return None
         parts = name.split(".")[1:]
@@ -203,16 +207,47 @@ def load(path, policy):
     """``(module, notes)``: the submission at ``path`` (a ``.py`` file or a package folder) loaded as ``MODULE``."""
     notes = Notes()
     loader = _Loader(policy, notes)
-    if os.path.isdir(path):
-        sys.meta_path.insert(0, _Finder(path, loader))
-        spec = importlib.util.spec_from_file_location(MODULE, os.path.join(path, "__init__.py"), loader=loader,
-                                                      submodule_search_locations=[path])
-    else:
+    if not os.path.isdir(path):
         spec = importlib.util.spec_from_file_location(MODULE, path, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[MODULE] = module
-    spec.loader.exec_module(module)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[MODULE] = module
+        spec.loader.exec_module(module)
+        return module, notes
+    sys.meta_path.insert(0, _Finder(path, loader))
+    init = os.path.join(path, "__init__.py")
+    if os.path.isfile(init):
+        spec = importlib.util.spec_from_file_location(MODULE, init, loader=loader, submodule_search_locations=[path])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[MODULE] = module
+        spec.loader.exec_module(module)
+    else:
+        module = types.ModuleType(MODULE)
+        module.__path__ = [path]
+        sys.modules[MODULE] = module
+    merge(module, path, notes)
     return module, notes
+
+
+def merge(package, path, notes):
+    """The public names of every module of the folder (``layers.py``, ``optim.py``, ...) in the package's
+    namespace, as a course's ``cs231n/`` package holds them; the package's own names come first, then
+    each module's in file name order. ``__twinnet_origins__`` says where each came from
+    (``affine_forward`` -> ``layers.affine_forward``)."""
+    origins = {}
+    for name in sorted(os.listdir(path)):
+        stem = name[:-3]
+        if not name.endswith(".py") or name.startswith(("_", ".")) or not stem.isidentifier():
+            continue
+        try:
+            sub = importlib.import_module(f"{MODULE}.{stem}")
+        except BaseException as exc:  # noqa: BLE001 -- one broken file costs only its own names
+            notes.ignored.append(f"could not load {name}: {type(exc).__name__}: {exc}")
+            continue
+        for key, value in vars(sub).items():
+            if not key.startswith("_") and key not in vars(package) and not isinstance(value, types.ModuleType):
+                setattr(package, key, value)
+                origins[key] = f"{stem}.{key}"
+    package.__twinnet_origins__ = origins
 
 
 __all__ = ["MODULE", "Notes", "Policy", "Stub", "keep", "load"]

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..kinds import KINDS, run as run_kind
+
 BUILT_IN = ("contract", "functional", "cs231n", "nnfs")
 
 
@@ -49,10 +51,11 @@ class NoStyle(ValueError):
 
 
 def load(name):
-    """The built-in style module ``name``."""
+    """The built-in style module ``name`` (already imported in the child, where the project's packages
+    are out of ``sys.modules`` once the submission loads)."""
     if name not in BUILT_IN:
         raise NoStyle(f"unknown style {name!r}; known: {', '.join(BUILT_IN)}")
-    return importlib.import_module(f"{__name__}.{name}")
+    return globals().get(name) or importlib.import_module(f"{__name__}.{name}")
 
 
 def load_adapter(path):
@@ -109,7 +112,7 @@ def nearest(ns, styles):
     """The submission's names that look like a style's names: ``[(theirs, ours, style), ...]``."""
     hits = []
     for module in styles:
-        known = list(getattr(module, "NAMES", ()))
+        known = list(module.names() if hasattr(module, "names") else getattr(module, "NAMES", ()))
         for name in _names(ns):
             for match in difflib.get_close_matches(name, known, n=1, cutoff=0.75):
                 hits.append((name, match, module.NAME))
@@ -134,7 +137,7 @@ def choose(ns, style=None, adapter=None):
         near = nearest(ns, [load(n) for n in BUILT_IN] + ([candidates[0]] if adapter is not None else []))
         hint = ("; nearest names found: " + ", ".join(f"{a!r} (did you mean {b!r}, {s})" for a, b, s in near)) \
             if near else "; no name close to any style's"
-        raise NoStyle(f"nothing in the submission is recognised. Styles tried: {tried}{hint}")
+        raise NoStyle(f"nothing recognised: no style fits the submission. Styles tried: {tried}{hint}")
     top = [(m, s, why) for m, s, why in scored if s == best]
     if len(top) > 1:
         fits = "; ".join(f"{m.NAME}: {why}" for m, _, why in top)
@@ -146,6 +149,13 @@ def choose(ns, style=None, adapter=None):
     notes = module.notes(ns) if hasattr(module, "notes") else {}
     return Applied(module.NAME, reason, types.SimpleNamespace(**adapted), sources,
                    dict(getattr(module, "CONVENTIONS", {})), notes, scores, module)
+
+
+def unstyled(ns, reason):
+    """The namespace as it is, under the contract style, when no style can be chosen but the checks must
+    still run (a submission whose names were refused by the import policy gets its refusals)."""
+    contract = load("contract")
+    return Applied(contract.NAME, reason, ns, {}, {}, {}, {}, contract)
 
 
 # -- what the judge side honours --------------------------------------------------------------------
@@ -184,7 +194,6 @@ def within(applied, check, cases):
 def run(applied, spec, kind, case):
     """One job on the adapted namespace, as ``kinds.run`` runs it: ``('excluded', why)`` when the case
     is outside what the course expresses (``limit``)."""
-    from ..kinds import KINDS, run as run_kind
     entry = types.SimpleNamespace(cls=spec["cls"], category=spec.get("category"), kwargs=spec.get("kwargs", {}))
     why = limit(applied, entry, KINDS[kind].name, case)
     return ("excluded", why) if why else run_kind(applied.namespace, spec, kind, case)
@@ -222,3 +231,7 @@ def honour(out, want, masks, why, bound=None):
         got[mask] = expected[mask]
         out[item] = got
     return out, notes
+
+
+for _name in BUILT_IN:
+    load(_name)
