@@ -39,7 +39,8 @@ import time
 from parity_tests.child.codec import MAX_FRAME, encode, frame as _frame  # noqa: F401 -- encode: kept importable here
 from parity_tests.child.__main__ import KEEP_OUTPUT, SYNTAX_ERROR  # noqa: F401
 
-STATUSES = ("ok", "missing", "failed", "error")
+STATUSES = ("ok", "missing", "failed", "error", "excluded")
+"""What a job can come back as; ``excluded``: a case the submission's course cannot express (``styles.limit``)."""
 MAX_DEPTH = 40
 """Nesting the decoder accepts in an answer."""
 MAX_ITEMS = 1 << 20

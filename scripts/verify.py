@@ -57,20 +57,46 @@ def add_parser(sub):
                    help="the course style of the submission (default: detected from the names it defines)")
     p.add_argument("--adapter", metavar="FILE", help="an instructor's style file (see docs/adapter_example.py)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr for a folder of submissions")
+    p.add_argument("--folder", choices=("auto", "one", "each"), default="auto",
+                   help="a folder without __init__.py: one submission split over files ('one'), one submission "
+                        "per file ('each'), or 'one' when its files import each other (default: auto)")
     add_cluster_arguments(p)
     p.set_defaults(run=run)
 
 
 # -- finding submissions and checks -------------------------------------------------------------
 
-def find_submissions(paths, one=False):
-    """Each PATH as submissions: a file or package is one; another folder holds one per .py file or package.
+def _imports_siblings(folder):
+    """Whether a module of ``folder`` imports another of its modules (``from layers import *``,
+    ``import optim``): then the folder is one submission split over files, not a batch."""
+    import ast
+    stems = {q.stem for q in folder.glob("*.py")}
+    for q in folder.glob("*.py"):
+        try:
+            tree = ast.parse(q.read_bytes())
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            if any(n.split(".")[0] in stems - {q.stem} for n in names):
+                return True
+    return False
+
+
+def find_submissions(paths, one=False, folder="auto"):
+    """Each PATH as submissions: a file or package is one; another folder holds one per .py file,
+    notebook or package, unless its modules import each other (``folder='auto'``) or ``folder='one'``:
+    then the folder is one submission.
 
     With ``one`` (Gradescope), a folder holding exactly one .py file is that file.
     """
     found = []
     for path in map(Path, paths):
-        if path.is_dir() and not (path / "__init__.py").exists():
+        if path.is_dir() and not (path / "__init__.py").exists() and (
+                folder == "one" or folder == "auto" and _imports_siblings(path)):
+            found.append(path)
+        elif path.is_dir() and not (path / "__init__.py").exists():
             inner = sorted(q for q in path.iterdir() if not q.name.startswith((".", "_"))
                            and ((q.is_file() and q.suffix in (".py", ".ipynb")) or (q / "__init__.py").exists()))
             if not inner:
@@ -385,7 +411,7 @@ def _run(args):
     for path in (args.json, args.gradescope):
         check_writable(path)
     points = load_points(args.points)
-    submissions = find_submissions(args.paths, one=bool(args.gradescope))
+    submissions = find_submissions(args.paths, one=bool(args.gradescope), folder=args.folder)
     checks = select(args.only)
     options = {"timeout": args.timeout, "memory_mb": args.memory, "total_timeout": args.total_timeout,
                "allow_imports": tuple(args.allow_import), "style": args.style, "adapter": args.adapter}

@@ -231,8 +231,8 @@ def load(path, policy):
 def merge(package, path, notes):
     """The public names of every module of the folder (``layers.py``, ``optim.py``, ...) in the package's
     namespace, as a course's ``cs231n/`` package holds them; the package's own names come first, then
-    each module's in file name order. ``__twinnet_origins__`` says where each came from
-    (``affine_forward`` -> ``layers.affine_forward``)."""
+    each module's in file name order. ``__twinnet_origins__`` says where each was defined
+    (``affine_forward`` -> ``layers.affine_forward``, also when ``layer_utils`` imports it)."""
     origins = {}
     for name in sorted(os.listdir(path)):
         stem = name[:-3]
@@ -246,7 +246,8 @@ def merge(package, path, notes):
         for key, value in vars(sub).items():
             if not key.startswith("_") and key not in vars(package) and not isinstance(value, types.ModuleType):
                 setattr(package, key, value)
-                origins[key] = f"{stem}.{key}"
+                home = str(getattr(value, "__module__", "") or "").rsplit(".", 1)[-1]
+                origins[key] = f"{home if os.path.isfile(os.path.join(path, home + '.py')) else stem}.{key}"
     package.__twinnet_origins__ = origins
 
 
