@@ -36,6 +36,7 @@ class Evidence:
         self.got = got.get(key) if isinstance(got, dict) and key else None
         self.want = np.asarray(want[key]) if isinstance(want, dict) and key in want else None
         self.component = check.entry.cls
+        self.category = check.entry.category
         self.kind = check.kind
         self.kwargs = {**check.entry.kwargs, **self.case.get("kwargs", {})}
         self.tol = check.tolerance()
@@ -158,9 +159,14 @@ def _named_factor(ev, k):
             total = float(np.asarray(w, dtype=np.float64)[t[valid]].sum())
             reasons.append((total / valid.sum(), f"a weighted 'mean' divides by the sum of the targets' weights "
                                                  f"({total:.4g}), not by their number ({int(valid.sum())})"))
-    reasons += [(0.5, "half of torch's: the tutorials' 1/2 (y - t)^2, whose derivative is (y - t); torch's "
-                      "MSELoss has no 1/2, so its gradient is 2 (y - t) / n"),
-                (2.0, "twice torch's: a factor 2 that torch does not have")]
+    if ev.component == "Dropout":
+        p = ev.kwargs.get("p", 0.5)
+        reasons.append((1 - p, f"not inverted: in training the kept values must be divided by the keep "
+                               f"probability 1 - p = {1 - p:g}, so that eval mode needs no scaling"))
+    if ev.category == "loss":
+        reasons.append((0.5, "half of torch's: the tutorials' 1/2 (y - t)^2, whose derivative is (y - t); torch's "
+                             "MSELoss has no 1/2, so its gradient is 2 (y - t) / n"))
+    reasons.append((2.0, "twice torch's: a factor 2 that torch does not have"))
     for value, why in reasons:
         if _near(k, value):
             return why

@@ -104,9 +104,9 @@ def judge(check, prepared, results, explain=None, style=None):
     returns goes into the record as ``likely_cause``.
 
     ``style`` (a style module, or an ``Applied`` style) marks the points its course leaves undefined:
-    a difference from torch there is a note, not a failure (``styles.honour``). A case the course
-    cannot express comes back ``excluded`` and is left out with its reason; a check whose every case is
-    left out is missing.
+    a difference from torch there is a note, not a failure (``styles.honour``). A case the style's rules
+    say the course cannot express is left out with its reason, and a check whose every case is left out
+    does not count; a case the submission itself reports ``excluded`` makes the check missing.
     """
     kind = KINDS[check.kind_id]
     tol = check.tolerance()
@@ -122,9 +122,16 @@ def judge(check, prepared, results, explain=None, style=None):
     worst_tol, notes, style_notes, excluded = dict(tol), [], [], []
     for (case, before), (status, out) in zip(prepared, results):
         where = f"case '{case['name']}'"
+        if style is not None:
+            from . import styles
+            why = styles.rule_limit(style, check.entry, check.kind, case)
+            if why:
+                excluded.append(f"{where}: {why}")
+                continue
         if status == "excluded":
-            excluded.append(f"{where}: {out}")
-            continue
+            # the submission's own class says so (its signatures lack an option): no points, no failure;
+            # only the judge's reading of the style's rules removes a case from the count
+            return fail("missing", case, f"{where}: {out}")
         if status != "ok":
             return fail(status, case, f"{where}: {out}")
         if not isinstance(out, dict):

@@ -145,3 +145,12 @@ def test_finite_where_torch_overflows_fails(got, want):
 def test_nan_and_inf_match_themselves():
     a = np.array([np.nan, np.inf, -np.inf, 1.0])
     assert compare(a, a.copy(), rtol=0.0, atol=0.0)[2] is None
+
+
+def test_a_case_the_submission_calls_excluded_earns_nothing():
+    """Only the judge's reading of a style's rules leaves a case out; the child saying so makes the check missing."""
+    from .checks import judge
+    check = plan("ReLU-forward-float64")[0]
+    pairs = prepare(check)
+    record = judge(check, pairs, [("excluded", "my course has no such case")] * len(pairs))
+    assert record["status"] == "missing" and not record["message"].startswith("left out")

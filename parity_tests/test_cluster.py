@@ -6,6 +6,7 @@ import pytest
 
 from scripts.cli import main
 
+from .test_pytest_impl import WRONG_RELU
 from .test_verify import FIXTURES
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install "
@@ -30,7 +31,7 @@ def submissions(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
     (folder / "good.py").write_text((FIXTURES / "correct" / "classes.py").read_text())
-    (folder / "kink.py").write_text((FIXTURES / "mutants" / "relu_kink.py").read_text())
+    (folder / "kink.py").write_text(WRONG_RELU)
     return folder
 
 

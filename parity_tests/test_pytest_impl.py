@@ -6,7 +6,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTIAL = ROOT / "parity_tests" / "fixtures" / "correct" / "partial.py"
-WRONG = ROOT / "parity_tests" / "fixtures" / "mutants" / "relu_kink.py"
+WRONG_RELU = """import numpy as np
+
+
+class ReLU:
+    \"\"\"ReLU'(0) = 1, where torch takes 0.\"\"\"
+
+    def __call__(self, x):
+        self.x = x
+        return np.maximum(x, 0)
+
+    def backward(self, grad_y):
+        return grad_y * (self.x >= 0).astype(grad_y.dtype)
+"""
 
 
 def _pytest(tmp_path, *args):
@@ -28,7 +40,9 @@ def test_impl_partial_file_passes_what_it_defines_and_skips_the_rest(tmp_path):
 
 
 def test_impl_wrong_file_fails(tmp_path):
-    done = _pytest(tmp_path, "--impl", str(WRONG), "-k", "test_parity and ReLU-backward-float64")
+    wrong = tmp_path / "relu_kink.py"
+    wrong.write_text(WRONG_RELU)
+    done = _pytest(tmp_path, "--impl", str(wrong), "-k", "test_parity and ReLU-backward-float64")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAILED" in done.stdout and "ReLU-backward-float64" in done.stdout
 

@@ -75,8 +75,9 @@ log="$(mktemp)"
 "${{twinnet[@]}}" verify "$ROOT/submission" --gradescope "$RESULTS" "${{settings[@]}}" 2>"$log"
 status=$?
 cat "$log" >&2
-if [ ! -s "$RESULTS" ]; then
-    # nothing gradable (no .py file or notebook, two submissions, ...): say so instead of a blank failure
+if [ ! -s "$RESULTS" ] || [ "$status" -eq 2 ]; then
+    # nothing gradable (no .py file or notebook, two submissions, nothing recognised, ...): say so, with
+    # what was uploaded, instead of a blank failure
     SUBMISSION="$ROOT/submission" RESULTS="$RESULTS" LOG="$log" STATUS="$status" python3 - <<'EOF'
 import json, os
 from pathlib import Path
@@ -86,7 +87,7 @@ files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 output = (f"Your submission could not be graded: {{message}}\\n"
           f"Upload one .py file, one notebook (.ipynb) or one package folder; found: {{', '.join(files) or 'nothing'}}")
 Path(os.environ["RESULTS"]).write_text(json.dumps({{"score": 0, "output": output, "visibility": "visible",
-                                                    "stdout_visibility": "visible", "tests": []}}, indent=1))
+                                                    "stdout_visibility": "visible", "execution_time": 0, "tests": []}}, indent=1))
 EOF
 fi
 rm -f "$log"

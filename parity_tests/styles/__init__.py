@@ -174,12 +174,18 @@ def limit(applied, entry, kind, case):
     ``LIMITS`` rule, then the adapted class's own ``limits(kind, case)`` (what this submission's
     signatures allow, e.g. a Layer_Dropout without a training flag)."""
     view = _view(entry, case)
-    rule = getattr(applied.module, "LIMITS", {}).get(entry.cls)
-    why = rule(kind, view) if rule else None
+    why = rule_limit(applied, entry, kind, case)
     cls = getattr(applied.namespace, entry.cls, None)
     if why is None and hasattr(cls, "limits"):
         why = cls.limits(kind, view)
     return why
+
+
+def rule_limit(style, entry, kind, case):
+    """Why the style's own ``LIMITS`` rule leaves ``case`` out, or None: the part of ``limit`` the judge
+    decides itself (``style``: an ``Applied`` or the style module)."""
+    rule = getattr(getattr(style, "module", style), "LIMITS", {}).get(entry.cls)
+    return rule(kind, _view(entry, case)) if rule else None
 
 
 def within(applied, check, cases):
