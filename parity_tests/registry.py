@@ -101,6 +101,21 @@ def regression_domain(rng, dtype):
                         {"name": "batch size 1", "args": [one.astype(dtype), (one + 2).astype(dtype)]}])
 
 
+def regression_domain_at(threshold):
+    """Random pairs with ties at ``|d| = threshold`` (where an option off its default, Huber's delta or
+    SmoothL1's beta, moves the kink), and batch size 1."""
+    def domain(rng, dtype):
+        x = rng.standard_normal((8, 5))
+        t = rng.standard_normal((8, 5))
+        t[0, :3] = x[0, :3]
+        t[1, :2] = x[1, :2] - threshold
+        t[1, 2:4] = x[1, 2:4] + threshold
+        one = rng.standard_normal((1, 3))
+        return _reductions([{"name": f"random with ties and |d| = {threshold:g}", "args": [x.astype(dtype), t.astype(dtype)]},
+                            {"name": "batch size 1", "args": [one.astype(dtype), (one + 2 * threshold).astype(dtype)]}])
+    return domain
+
+
 def bce_domain(rng, dtype):
     p = 1 / (1 + np.exp(-2 * rng.standard_normal((6, 4))))
     p[0, :4] = [0.0, 1.0, 0.0, 1.0]
@@ -603,10 +618,13 @@ def _activation(name, functional=None, extra=(), kinks=None, **kwargs):
                  kinks=kinks and (lambda kw: kinks({**defaults(name), **kw})))
 
 
-def _loss(name, domain, sample, conditioned=None, **smoothing):
-    """A loss entry; ``smoothing`` (see ``smooth``) keeps its gradcheck inputs off its kinks."""
-    return Entry(name, "loss", name, ByKind(domain, gradcheck=smooth(domain, **smoothing)),
-                 kinds=("forward", "backward", "gradcheck"), sample=sample, conditioned=conditioned)
+def _loss(name, domain, sample, conditioned=None, kwargs=None, **smoothing):
+    """A loss entry (with constructor ``kwargs`` off their defaults, named like ``HuberLoss(delta=0.5)``);
+    ``smoothing`` (see ``smooth``) keeps its gradcheck inputs off its kinks."""
+    kwargs = kwargs or {}
+    label = name + (f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})" if kwargs else "")
+    return Entry(label, "loss", name, ByKind(domain, gradcheck=smooth(domain, **smoothing)),
+                 kinds=("forward", "backward", "gradcheck"), kwargs=kwargs, sample=sample, conditioned=conditioned)
 
 
 BOUND, MIN_STD = 4.0, 0.1
@@ -657,6 +675,10 @@ REGISTRY = [
     _loss("L1Loss", regression_domain, "regression", kinks=(0.0,), of_difference=True),
     _loss("HuberLoss", regression_domain, "regression", kinks=(0.0, 1.0, -1.0), of_difference=True),
     _loss("SmoothL1Loss", regression_domain, "regression", kinks=(0.0, 1.0, -1.0), of_difference=True),
+    _loss("HuberLoss", regression_domain_at(0.5), "regression", kwargs={"delta": 0.5}, kinks=(0.0, 0.5, -0.5),
+          of_difference=True),
+    _loss("SmoothL1Loss", regression_domain_at(0.5), "regression", kwargs={"beta": 0.5}, kinks=(0.0, 0.5, -0.5),
+          of_difference=True),
     _loss("BCELoss", bce_domain, "probabilities", clip=(0.02, 0.98)),
     _loss("BCEWithLogitsLoss", bce_logits_domain, "logits", clip=(-20.0, 20.0)),
     _loss("CrossEntropyLoss", cross_entropy_domain, "class_index_smoothed", clip=(-20.0, 20.0)),

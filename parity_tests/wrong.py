@@ -346,6 +346,14 @@ class DeadOverSamples(train.Diagnostics):
 
 
 
+class HuberDeltaIgnored(scratch.HuberLoss):
+    """Takes ``delta`` but computes with 1, torch's default: right until the option moves off it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.delta = 1.0
+
+
 class DropoutNeverDrops(scratch.Dropout):
     """Reports a keep-mask of all True and scales by 1/(1-p): consistent with itself, never dropping."""
 
@@ -400,6 +408,7 @@ WRONG = {
     "Dropout keeps with probability p": ("Dropout", DropoutKeepsP, "Dropout", ("distribution",)),
     "Tanh backward 1 - y": ("Tanh", TanhBackwardLinear, "Tanh", ("gradcheck",)),
     "Dropout without 1/(1-p) scaling": ("Dropout", DropoutNotScaled, "MLP-BatchNorm-Dropout-SGD", ("model",)),
+    "HuberLoss delta ignored": ("HuberLoss", HuberDeltaIgnored, "HuberLoss(delta=0.5)", ("forward",)),
     "Dropout that never drops, its mask replayed": ("Dropout", DropoutNeverDrops, "Dropout", ("forward",)),
     "Linear assigns .grad instead of adding": ("Linear", LinearAssignsGrad, "Linear", ("param_grad",)),
     "EarlyStopping that does not restore": ("EarlyStopping", NoRestore, "EarlyStopping", ("fit",)),
