@@ -187,3 +187,27 @@ def render():
             done.add(entry.cls)
             text += "\n\n" + _stub_class(entry.cls, _scratch(entry.cls), "Module")
     return text
+
+
+def render_style(name):
+    """The starter template of a course style: its own functions (CS231n) or classes (NNFS), each raising
+    NotImplementedError, from the style's ``TEMPLATE`` table."""
+    from parity_tests import styles
+    module = styles.load(name)
+    table = getattr(module, "TEMPLATE", None)
+    if table is None:
+        return None
+    text = (f'"""Starter template in the {name} style ({module.SUMMARY}).\n\nEvery name raises NotImplementedError '
+            f'until you write it; ``twinnet verify`` reports those as "not implemented" and checks the rest\n'
+            f'against torch.\n"""\nimport numpy as np\n')
+    for key, spec in table.items():
+        if len(spec) == 2:
+            args, doc = spec
+            text += f'\n\ndef {key}({args}):\n    """{doc}."""\n    raise NotImplementedError("{key}")\n'
+        else:
+            args, methods, doc = spec
+            text += f'\n\nclass {key}:\n    """{doc or key}."""\n\n    def __init__(self{", " + args if args else ""}):\n'
+            text += f'        raise NotImplementedError("{key}")\n'
+            for method in methods:
+                text += f'\n    def {method}:\n        raise NotImplementedError("{key}.{method.split("(")[0]}")\n'
+    return text

@@ -50,7 +50,8 @@ def add_parser(sub):
                    help="submissions verified at once (default 1; -1: all cores, joblib's convention)")
     p.add_argument("--out", metavar="DIR", default="verify-reports",
                    help="for several submissions: the folder for their reports and summary.csv")
-    p.add_argument("--template", metavar="FILE", help="write the starter template for students to FILE and exit")
+    p.add_argument("--template", metavar="FILE",
+                   help="write the starter template for students to FILE and exit (in the --style's own API)")
     from parity_tests.styles import BUILT_IN
 
     p.add_argument("--style", choices=BUILT_IN,
@@ -385,8 +386,11 @@ def run(args):
         check_writable(args.template)
         if Path(args.template).exists():
             raise UsageError(f"--template: {args.template} exists; give a new file name")
-        from .template import render
-        write_text(args.template, render())
+        from .template import render, render_style
+        text = render_style(args.style) if args.style not in (None, "contract", "functional") else render()
+        if text is None:
+            raise UsageError(f"--template: the {args.style} style has no template of its own; leave --style out")
+        write_text(args.template, text)
         print(f"wrote {args.template}: fill in the classes you want checked, then run "
               f"twinnet verify {args.template}")
         return 0

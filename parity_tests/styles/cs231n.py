@@ -842,3 +842,47 @@ def notes(ns):
     """What the report should say about this submission's conventions (the dropout reading)."""
     fn = getattr(ns, "dropout_forward", None)
     return {"Dropout": dropout_convention(fn)[1]} if callable(fn) else {}
+
+
+TEMPLATE = {
+    "affine_forward": ("x, w, b", "out = x.reshape(N, D) @ w + b with w of shape (D, M); returns (out, cache)"),
+    "affine_backward": ("dout, cache", "returns (dx, dw, db), dx of x's shape"),
+    "relu_forward": ("x", "out = max(0, x); returns (out, cache)"),
+    "relu_backward": ("dout, cache", "returns dx: dout where x > 0, else 0"),
+    "batchnorm_forward": ("x, gamma, beta, bn_param",
+                          "bn_param: mode ('train'|'test'), eps, momentum, running_mean, running_var; "
+                          "returns (out, cache)"),
+    "batchnorm_backward": ("dout, cache", "returns (dx, dgamma, dbeta)"),
+    "layernorm_forward": ("x, gamma, beta, ln_param", "normalises each row; returns (out, cache)"),
+    "layernorm_backward": ("dout, cache", "returns (dx, dgamma, dbeta)"),
+    "dropout_forward": ("x, dropout_param", "dropout_param: p, mode, seed; inverted dropout; returns (out, cache)"),
+    "dropout_backward": ("dout, cache", "returns dx"),
+    "softmax_loss": ("x, y", "x (N, C) scores, y (N,) labels; returns (loss, dx)"),
+    "svm_loss": ("x, y", "multiclass hinge loss with margin 1; returns (loss, dx)"),
+    "conv_forward_naive": ("x, w, b, conv_param", "conv_param: stride, pad; returns (out, cache)"),
+    "conv_backward_naive": ("dout, cache", "returns (dx, dw, db)"),
+    "max_pool_forward_naive": ("x, pool_param", "pool_param: pool_height, pool_width, stride; returns (out, cache)"),
+    "max_pool_backward_naive": ("dout, cache", "returns dx"),
+    "spatial_batchnorm_forward": ("x, gamma, beta, bn_param", "batchnorm over N, H, W per channel; returns (out, cache)"),
+    "spatial_batchnorm_backward": ("dout, cache", "returns (dx, dgamma, dbeta)"),
+    "spatial_groupnorm_forward": ("x, gamma, beta, G, gn_param", "gamma, beta of shape (1, C, 1, 1); returns (out, cache)"),
+    "spatial_groupnorm_backward": ("dout, cache", "returns (dx, dgamma, dbeta)"),
+    "sgd": ("w, dw, config=None", "config: learning_rate; returns (next_w, config)"),
+    "sgd_momentum": ("w, dw, config=None", "config: learning_rate, momentum, velocity; returns (next_w, config)"),
+    "rmsprop": ("w, dw, config=None", "config: learning_rate, decay_rate, epsilon, cache; returns (next_w, config)"),
+    "adam": ("w, dw, config=None", "config: learning_rate, beta1, beta2, epsilon, m, v, t; returns (next_w, config)"),
+    "rnn_step_forward": ("x, prev_h, Wx, Wh, b", "next_h = tanh(x Wx + prev_h Wh + b); returns (next_h, cache)"),
+    "rnn_step_backward": ("dnext_h, cache", "returns (dx, dprev_h, dWx, dWh, db)"),
+    "rnn_forward": ("x, h0, Wx, Wh, b", "x of shape (N, T, D); returns (h, cache), h of shape (N, T, H)"),
+    "rnn_backward": ("dh, cache", "returns (dx, dh0, dWx, dWh, db)"),
+    "lstm_step_forward": ("x, prev_h, prev_c, Wx, Wh, b", "gates i, f, o, g; returns (next_h, next_c, cache)"),
+    "lstm_step_backward": ("dnext_h, dnext_c, cache", "returns (dx, dprev_h, dprev_c, dWx, dWh, db)"),
+    "lstm_forward": ("x, h0, Wx, Wh, b", "returns (h, cache)"),
+    "lstm_backward": ("dh, cache", "returns (dx, dh0, dWx, dWh, db)"),
+    "word_embedding_forward": ("x, W", "x (N, T) integer indices, W (V, D); returns (out, cache)"),
+    "word_embedding_backward": ("dout, cache", "returns dW"),
+    "temporal_affine_forward": ("x, w, b", "x (N, T, D); returns (out, cache)"),
+    "temporal_affine_backward": ("dout, cache", "returns (dx, dw, db)"),
+    "temporal_softmax_loss": ("x, y, mask", "x (N, T, V), y (N, T), mask (N, T); returns (loss, dx)"),
+}
+"""The assignments' functions, their arguments and what they return: the style's starter template."""

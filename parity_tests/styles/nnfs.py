@@ -569,3 +569,26 @@ def adapt(ns):
     if out:
         out.update(Sequential=Sequential, Parameter=Parameter)
     return out
+
+
+TEMPLATE = {
+    "Layer_Dense": ("n_inputs, n_neurons, weight_regularizer_l1=0, weight_regularizer_l2=0, bias_regularizer_l1=0, "
+                    "bias_regularizer_l2=0", ("forward(self, inputs)", "backward(self, dvalues)"),
+                    "weights (n_inputs, n_neurons), biases (1, n_neurons); forward sets .output, backward sets "
+                    ".dweights, .dbiases, .dinputs"),
+    "Layer_Dropout": ("rate", ("forward(self, inputs)", "backward(self, dvalues)"), "rate is the drop probability"),
+    "Activation_ReLU": ("", ("forward(self, inputs)", "backward(self, dvalues)"), ".output, .dinputs"),
+    "Activation_Softmax": ("", ("forward(self, inputs)", "backward(self, dvalues)"), ".output, .dinputs"),
+    "Activation_Sigmoid": ("", ("forward(self, inputs)", "backward(self, dvalues)"), ".output, .dinputs"),
+    "Loss_CategoricalCrossentropy": ("", ("forward(self, y_pred, y_true)", "backward(self, dvalues, y_true)"),
+                                     "predictions clipped into [1e-7, 1 - 1e-7]"),
+    "Loss_MeanSquaredError": ("", ("forward(self, y_pred, y_true)", "backward(self, dvalues, y_true)"), ".dinputs"),
+    "Loss_MeanAbsoluteError": ("", ("forward(self, y_pred, y_true)", "backward(self, dvalues, y_true)"), ".dinputs"),
+    "Activation_Softmax_Loss_CategoricalCrossentropy": ("", ("forward(self, inputs, y_true)",
+                                                             "backward(self, dvalues, y_true)"), ".output, .dinputs"),
+    "Optimizer_SGD": ("learning_rate=1.0, decay=0.0, momentum=0.0",
+                      ("pre_update_params(self)", "update_params(self, layer)", "post_update_params(self)"), ""),
+    "Optimizer_Adam": ("learning_rate=0.001, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999",
+                       ("pre_update_params(self)", "update_params(self, layer)", "post_update_params(self)"), ""),
+}
+"""The book's classes, their constructor arguments and methods: the style's starter template."""
