@@ -465,13 +465,11 @@ def test_nothing_recognised_scores_zero_with_a_message(tmp_path, capsys):
     assert results["score"] == 0 and "nothing recognised" in results["output"]
 
 
-# -- timing -------------------------------------------------------------------------------------
+# -- a correct submission under full isolation ----------------------------------------------------
 
-def test_full_correct_submission_verifies_quickly():
-    verify_one(FIXTURES / "correct" / "classes.py", only="ReLU-forward-*")  # imports and draws, once
-    start = time.monotonic()
+def test_full_correct_submission_has_no_false_alarm():
+    """Its time is measured, not asserted here (a shared machine's timings are noise): README, verify."""
     report = verify_one(FIXTURES / "correct" / "classes.py")
-    assert time.monotonic() - start < 15
     assert {r["status"] for r in report["checks"]} <= {"passed", "missing"}
 
 

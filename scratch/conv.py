@@ -170,7 +170,7 @@ class _ConvNd(Module):
 
         ``input_grad=False`` skips ``grad_x`` and returns None, as :class:`Linear`'s does, for a first
         layer whose input is data."""
-        d, g = self._d, self.groups
+        g = self.groups
         grad_y = np.asarray(grad_y)
         n = self.x_shape[0]
         expected = (self.out_channels,) + self.out_shape if self.unbatched else (n, self.out_channels) + self.out_shape

@@ -171,12 +171,16 @@ def _changed(before, after):
     return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
-def _preload(checks):
-    """Import everything judging needs and draw the cases, before any submission runs."""
+def _preload():
+    """Import everything judging needs, before any submission runs."""
     import torch  # noqa: F401
-    from parity_tests import causes, checks as _checks, compare, styles  # noqa: F401
+    from parity_tests import causes, checks as _checks, compare, distributions, styles  # noqa: F401
     from parity_tests.kinds import _torch  # noqa: F401
-    _prepared(checks)
+
+
+def _defined(check, present):
+    """Whether the submission defines what ``check`` needs (its class, or the tutorials' function)."""
+    return check.entry.cls in present or (check.entry.functional or "") in present
 
 
 def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, import_timeout=None, allow_imports=(),
@@ -194,7 +198,7 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
 
     start = time.monotonic()
     checks = select(only) if checks is None else checks
-    _preload(checks)
+    _preload()
     before = fingerprint()
     present, import_error, unrecognised = [], None, None
     with Sandbox(as_python(path), names=sorted(contract_names()), timeout=timeout, memory_mb=memory_mb,
@@ -203,9 +207,16 @@ def verify_one(path, only=None, timeout=10.0, memory_mb=2048, checks=None, impor
         try:
             sandbox.start()
             present = sandbox.present
+            # torch's answers only for what the submission defines: the rest is missing without a case run
+            # (and for names the import policy refused, which earn their refusal)
+            judged = set(present) | set(sandbox.notes.get("refused", {}))
+            every = bool(sandbox.notes.get("whole"))
+            defined = [c for c in checks if every or _defined(c, judged)]
             with _one_torch_thread():
-                records = run_checks(checks, sandbox, explain=causes.explain, prepared=_prepared(checks),
-                                     style=_style_module(sandbox.style, adapter))
+                ran = iter(run_checks(defined, sandbox, explain=causes.explain, prepared=_prepared(defined),
+                                      style=_style_module(sandbox.style, adapter)))
+            records = [next(ran) if every or _defined(c, judged) else
+                       {**record(c, "missing", f"{c.entry.cls} is not defined"), "likely_cause": None} for c in checks]
             _name_sources(checks, records, sandbox.style)
         except NothingRecognised as exc:
             unrecognised, records = str(exc), []
