@@ -108,6 +108,7 @@ def judge(check, prepared, results, explain=None, style=None):
     say the course cannot express is left out with its reason, and a check whose every case is left out
     does not count; a case the submission itself reports ``excluded`` makes the check missing.
     """
+    from . import styles
     kind = KINDS[check.kind_id]
     tol = check.tolerance()
     spec = check.entry.spec()
@@ -123,7 +124,6 @@ def judge(check, prepared, results, explain=None, style=None):
     for (case, before), (status, out) in zip(prepared, results):
         where = f"case '{case['name']}'"
         if style is not None:
-            from . import styles
             why = styles.rule_limit(style, check.entry, check.kind, case)
             if why:
                 excluded.append(f"{where}: {why}")
@@ -141,7 +141,6 @@ def judge(check, prepared, results, explain=None, style=None):
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             return fail("failed", case, f"{where}: its outputs could not be judged ({type(exc).__name__}: {exc})")
         if style is not None:
-            from . import styles
             masks, why, bound = styles.undefined(style, check.entry, check.kind, case)
             if masks:
                 out, more = styles.honour(out, want, masks, why, bound)

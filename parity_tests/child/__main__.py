@@ -9,6 +9,7 @@ import os
 import pickle
 import struct
 import sys
+import types
 
 from .codec import encode, frame
 from .loader import load
@@ -108,12 +109,13 @@ def main():
     info["attempted"] = sorted(set(guard.attempts))
     styles.contract.use(setup["names"])
     try:
-        applied = styles.choose(impl, style=setup.get("style"), adapter=adapter)
+        # the module's own names only: a module-level __getattr__ answers nothing the styles look up
+        applied = styles.choose(types.SimpleNamespace(**vars(impl)), style=setup.get("style"), adapter=adapter)
     except styles.NoStyle as exc:
         if not (info.get("whole") or info.get("refused")):
             send(["unrecognised", str(exc), info])
             return
-        applied = styles.unstyled(impl, "its names were refused by the import policy")
+        applied = styles.unstyled(types.SimpleNamespace(**vars(impl)), "its names were refused by the import policy")
     except BaseException as exc:  # noqa: BLE001 -- adapting runs the submission's code too
         send(["error", why(exc), info])
         return

@@ -29,39 +29,9 @@ def lookup(impl, name):
     return value
 
 
-def defined(impl, name):
-    try:
-        lookup(impl, name)
-    except Missing:
-        return False
-    return True
-
-
-class _Functional:
-    """The tutorials' style: ``f(z)`` and ``f_derivative(z)`` behind forward/backward."""
-
-    def __init__(self, f, df, name="f"):
-        self.f, self.df, self.name = f, df, name
-
-    def __call__(self, z):
-        self.z = z
-        return self.f(z)
-
-    def backward(self, grad_y):
-        if self.df is None:
-            raise Missing(f"{self.name}_derivative is not defined")
-        return grad_y * self.df(self.z)
-
-    def named_parameters(self):
-        return []
-
-
 def build(impl, spec, kwargs):
-    """Construct ``spec['cls']`` from ``impl``, or its functional-style pair when only that exists."""
-    fn = spec.get("functional")
-    if not defined(impl, spec["cls"]) and fn and not kwargs and defined(impl, fn):
-        derivative = lookup(impl, fn + "_derivative") if defined(impl, fn + "_derivative") else None
-        return _Functional(lookup(impl, fn), derivative, fn)
+    """Construct ``spec['cls']`` from ``impl`` (the tutorials' functions come as classes from their style,
+    ``parity_tests.styles.functional``)."""
     return lookup(impl, spec["cls"])(**kwargs)
 
 

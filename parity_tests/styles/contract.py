@@ -1,8 +1,11 @@
-"""The contract style: classes named after torch (``Linear``, ``ReLU``, ``Adam``, ...), as CONTRACT.md
-defines them. The adapter is the identity: the submission's own classes are the contract objects.
+"""The contract style: classes named after torch (``Linear``, ``ReLU``, ``Adam``, ...), as docs/CONTRACT.md
+defines them. The submission's own classes are the contract objects; an activation written only as the
+tutorials' functions comes from the functional style.
 
 Runs inside the untrusted child beside the submission: NumPy and the standard library only.
 """
+from . import functional
+
 NAME = "contract"
 SUMMARY = "classes named after torch.nn / torch.optim (Linear, ReLU, CrossEntropyLoss, Adam, ...)"
 
@@ -39,7 +42,9 @@ def detect(ns):
 
 
 def adapt(ns):
-    return {n: getattr(ns, n) for n in _present(ns)}
+    """The submission's own classes; an activation it writes only as the tutorials' ``f(z)`` and
+    ``f_derivative(z)`` comes from the functional style (a class of the same name takes precedence)."""
+    return {**functional.adapt(ns), **{n: getattr(ns, n) for n in _present(ns)}}
 
 
 def sources(adapted):
