@@ -191,7 +191,7 @@ def test_runtime_policy_refuses_what_the_static_check_cannot_see():
             "from parity_tests.child.policy import Guard, Policy\n"
             "g = Guard(Policy()); g.install()\n"
             "import importlib\n"
-            "for name in ('to' + 'rch', 'sk' + 'learn', 'scratch', 'parity_tests.oracles', 'json'):\n"
+            "for name in ('to' + 'rch', 'sk' + 'learn', 'scratch', 'parity_tests.checks', 'json'):\n"
             "    try:\n        importlib.import_module(name); print(name, 'imported')\n"
             "    except ImportError as e:\n        print(name, e)\n"
             "sys.meta_path.remove(g)\n"
@@ -200,7 +200,7 @@ def test_runtime_policy_refuses_what_the_static_check_cannot_see():
     out = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=60).stdout
     assert "torch refused: imports torch; this assignment allows numpy" in out
     assert "sklearn refused: imports sklearn" in out and "scratch refused: imports scratch" in out
-    assert "parity_tests.oracles refused" in out and "json imported" in out
+    assert "parity_tests.checks refused" in out and "json imported" in out
     assert out.strip().endswith("torch refused: imports torch; this assignment allows numpy"), out
 
 
@@ -243,7 +243,7 @@ def test_child_sees_nothing_of_the_judge(tmp_path, monkeypatch):
     other.mkdir()
     (other / "bob_secret_submission.py").write_text("BOB-ANSWER")
     monkeypatch.setenv("TWINNET_JUDGE_SECRET", "JUDGE-ENV-SECRET-7")
-    files = [str(secret), str(ROOT / "scratch" / "__init__.py"), str(ROOT / "parity_tests" / "oracles.py"),
+    files = [str(secret), str(ROOT / "scratch" / "__init__.py"), str(ROOT / "parity_tests" / "kinds" / "module.py"),
              "/root/.bash_history", "/etc/shadow", str(other / "bob_secret_submission.py")]
     path = _materialise("spy.py", tmp_path, files=files, folders=[str(other), str(ROOT), "/root", "/home", "/tmp"])
     report = verify_one(path, only="ReLU-forward-*", timeout=5)
@@ -288,12 +288,12 @@ def test_no_network(tmp_path):
 @needs_root
 def test_judge_files_and_site_packages_cannot_be_rewritten(tmp_path):
     import site
-    oracles = ROOT / "parity_tests" / "oracles.py"
+    judge_file = ROOT / "parity_tests" / "kinds" / "module.py"
     site_dir = Path(site.getsitepackages()[0])
     evil = site_dir / "twinnet_evil.pth"
     report_path = tmp_path / "report.json"
     before = verify_mod.fingerprint()
-    path = _materialise("tamper.py", tmp_path, append=[str(oracles), str(ROOT / "scripts" / "verify.py")],
+    path = _materialise("tamper.py", tmp_path, append=[str(judge_file), str(ROOT / "scripts" / "verify.py")],
                         create=[str(evil), str(ROOT / "scratch" / "evil.py")],
                         link=[str(report_path), str(site_dir / "twinnet_evil2.pth")])
     report = verify_one(path, only="ReLU-*,Tanh-*", timeout=5)
@@ -309,11 +309,11 @@ def test_a_changed_judge_voids_the_scores(monkeypatch):
 
     def fake():
         calls.append(1)
-        return {"parity_tests/oracles.py": str(len(calls))}
+        return {"parity_tests/kinds/module.py": str(len(calls))}
 
     monkeypatch.setattr(verify_mod, "fingerprint", fake)
     report = verify_one(FIXTURES / "correct" / "classes.py", only="ReLU-*")
-    assert report["integrity"] == ["parity_tests/oracles.py"]
+    assert report["integrity"] == ["parity_tests/kinds/module.py"]
     assert all(r["status"] == "error" and "not scored" in r["message"] for r in report["checks"])
 
 
